@@ -1,0 +1,439 @@
+//! A partition's log: an append-only sequence of records, each with an offset.
+//!
+//! * The **log end offset** (LEO) is the offset the next record will get.
+//! * The **log start offset** is the first offset still kept; retention moves it forward by
+//!   deleting whole old segments, never single records.
+//! * Records live in **segments**; a segment is closed ("rolled") when it reaches
+//!   `segment.bytes` or is older than `segment.ms`, and only closed segments are ever
+//!   deleted or compacted.
+//! * **Compaction** (`cleanup.policy=compact`) keeps only the latest record for each key in
+//!   closed segments; a record with a null value (a tombstone) deletes its key, and the
+//!   tombstone itself goes after `delete.retention.ms`.
+//! * The **leader epoch cache** (KIP-101, `LeaderEpochFileCache`) remembers at which offset
+//!   each leader epoch began, so that a follower can ask "where did epoch 3 end?" and
+//!   truncate exactly the records a new leader never had.
+//!
+//! The high watermark is not the log's business: it belongs to the replica (`partition.rs`).
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use super::topic::TopicConfig;
+
+/// One record. Offsets are assigned by the leader's log on append.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    pub offset: u64,
+    /// `CreateTime`: the tick at which the producer made the record.
+    pub timestamp: u64,
+    pub key: Option<String>,
+    /// `None` is a tombstone.
+    pub value: Option<String>,
+    pub headers: Vec<(String, String)>,
+    /// Idempotent producers stamp batches with their producer id, epoch and sequence.
+    pub producer_id: Option<u64>,
+    pub producer_epoch: u16,
+    pub sequence: i32,
+    /// The leader epoch in which the leader appended the record.
+    pub leader_epoch: u32,
+}
+
+/// Kafka's `DefaultRecordBatch.RECORD_BATCH_OVERHEAD`: every batch pays it once.
+pub const RECORD_BATCH_OVERHEAD_BYTES: u64 = 61;
+
+impl Record {
+    /// The bytes this record occupies in a batch of one, as Kafka counts it against
+    /// `max.message.bytes`: the batch header, a small per-record header (length, attributes,
+    /// deltas: about 7 bytes for a small record), key, value and headers.
+    pub fn size_in_bytes(&self) -> u64 {
+        Self::size_of(self.key.as_deref(), self.value.as_deref(), &self.headers)
+    }
+
+    pub fn size_of(key: Option<&str>, value: Option<&str>, headers: &[(String, String)]) -> u64 {
+        let payload = key.map_or(0, str::len)
+            + value.map_or(0, str::len)
+            + headers.iter().map(|(k, v)| k.len() + v.len() + 2).sum::<usize>();
+        RECORD_BATCH_OVERHEAD_BYTES + 7 + payload as u64
+    }
+
+    pub fn is_tombstone(&self) -> bool {
+        self.value.is_none()
+    }
+}
+
+/// A segment of the log: a base offset, its size, and when it was opened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Segment {
+    pub base_offset: u64,
+    pub size_bytes: u64,
+    pub created_tick: u64,
+    /// The newest record timestamp in the segment; retention.ms compares against it.
+    pub max_timestamp: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartitionLog {
+    /// Records in offset order; compaction may leave gaps between offsets.
+    records: Vec<Record>,
+    log_start_offset: u64,
+    log_end_offset: u64,
+    segments: Vec<Segment>,
+    /// `(leader_epoch, start_offset)`, epochs increasing.
+    epoch_starts: Vec<(u32, u64)>,
+}
+
+impl Default for PartitionLog {
+    fn default() -> Self {
+        Self::new(0)
+    }
+}
+
+/// What a read returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadOutcome<'a> {
+    Records(&'a [Record]),
+    OutOfRange { log_start_offset: u64, log_end_offset: u64 },
+}
+
+impl PartitionLog {
+    pub fn new(created_tick: u64) -> Self {
+        Self {
+            records: Vec::new(),
+            log_start_offset: 0,
+            log_end_offset: 0,
+            segments: vec![Segment { base_offset: 0, size_bytes: 0, created_tick, max_timestamp: 0 }],
+            epoch_starts: Vec::new(),
+        }
+    }
+
+    pub fn log_start_offset(&self) -> u64 {
+        self.log_start_offset
+    }
+
+    /// LEO: the offset the next appended record gets.
+    pub fn log_end_offset(&self) -> u64 {
+        self.log_end_offset
+    }
+
+    pub fn records(&self) -> &[Record] {
+        &self.records
+    }
+
+    pub fn segments(&self) -> &[Segment] {
+        &self.segments
+    }
+
+    pub fn size_bytes(&self) -> u64 {
+        self.segments.iter().map(|s| s.size_bytes).sum()
+    }
+
+    pub fn latest_epoch(&self) -> Option<u32> {
+        self.epoch_starts.last().map(|&(epoch, _)| epoch)
+    }
+
+    pub fn epoch_starts(&self) -> &[(u32, u64)] {
+        &self.epoch_starts
+    }
+
+    /// Appends a record as a leader does: it gets the next offset and the leader's epoch.
+    /// Returns the offset.
+    pub fn append_as_leader(&mut self, mut record: Record, leader_epoch: u32, now: u64, config: &TopicConfig) -> u64 {
+        record.offset = self.log_end_offset;
+        record.leader_epoch = leader_epoch;
+        self.append_replicated(record, now, config);
+        self.log_end_offset - 1
+    }
+
+    /// Appends a record copied from the leader, keeping its offset and epoch.
+    pub fn append_replicated(&mut self, record: Record, now: u64, config: &TopicConfig) {
+        debug_assert!(record.offset >= self.log_end_offset, "offsets strictly increase");
+        if self.latest_epoch() != Some(record.leader_epoch) {
+            self.epoch_starts.push((record.leader_epoch, record.offset));
+        }
+        self.maybe_roll(record.size_in_bytes(), now, config);
+        let segment = self.segments.last_mut().expect("a log always has an active segment");
+        segment.size_bytes += record.size_in_bytes();
+        segment.max_timestamp = segment.max_timestamp.max(record.timestamp);
+        self.log_end_offset = record.offset + 1;
+        self.records.push(record);
+    }
+
+    /// Starts a new active segment when the next record would overflow `segment.bytes`, or
+    /// the active segment is older than `segment.ms` (Kafka's `LogSegment.shouldRoll`).
+    fn maybe_roll(&mut self, next_record_bytes: u64, now: u64, config: &TopicConfig) {
+        let active = self.segments.last().expect("active segment");
+        let full = active.size_bytes > 0 && active.size_bytes + next_record_bytes > config.segment_bytes;
+        let old = active.size_bytes > 0 && now.saturating_sub(active.created_tick) >= config.segment_ms;
+        if full || old {
+            self.segments.push(Segment {
+                base_offset: self.log_end_offset,
+                size_bytes: 0,
+                created_tick: now,
+                max_timestamp: 0,
+            });
+        }
+    }
+
+    /// Records from `offset` on, at most `max_records`, stopping before `upper_bound`
+    /// (the high watermark for consumers, the LEO for followers).
+    pub fn read(&self, offset: u64, max_records: usize, upper_bound: u64) -> ReadOutcome<'_> {
+        if offset < self.log_start_offset || offset > self.log_end_offset {
+            return ReadOutcome::OutOfRange {
+                log_start_offset: self.log_start_offset,
+                log_end_offset: self.log_end_offset,
+            };
+        }
+        let start = self.records.partition_point(|r| r.offset < offset);
+        let end = self.records.partition_point(|r| r.offset < upper_bound);
+        let end = end.max(start).min(start + max_records);
+        ReadOutcome::Records(&self.records[start..end])
+    }
+
+    pub fn record_at(&self, offset: u64) -> Option<&Record> {
+        self.records
+            .binary_search_by_key(&offset, |r| r.offset)
+            .ok()
+            .map(|index| &self.records[index])
+    }
+
+    /// Removes every record at or above `offset` (a follower dropping what the new leader
+    /// never had, KIP-101). Returns how many records went.
+    pub fn truncate_to(&mut self, offset: u64) -> usize {
+        if offset >= self.log_end_offset {
+            return 0;
+        }
+        let keep = self.records.partition_point(|r| r.offset < offset);
+        let removed = self.records.len() - keep;
+        self.records.truncate(keep);
+        self.log_end_offset = offset.max(self.log_start_offset);
+        self.epoch_starts.retain(|&(_, start)| start < self.log_end_offset);
+        self.segments.retain(|s| s.base_offset < self.log_end_offset || s.base_offset == self.log_start_offset);
+        if self.segments.is_empty() {
+            self.segments.push(Segment { base_offset: self.log_end_offset, size_bytes: 0, created_tick: 0, max_timestamp: 0 });
+        }
+        self.recompute_segment_sizes();
+        removed
+    }
+
+    /// Kafka's `LeaderEpochFileCache.endOffsetFor`: the first offset *after* epoch
+    /// `requested_epoch`, i.e. the start of the next larger epoch, or the LEO if the requested
+    /// epoch is the latest. Returns `(epoch, end_offset)`; an epoch older than anything known
+    /// answers with the log start offset... which here is `(requested, log_start_offset)`.
+    pub fn end_offset_for_epoch(&self, requested_epoch: u32) -> (u32, u64) {
+        match self.latest_epoch() {
+            None => (requested_epoch, self.log_end_offset),
+            Some(latest) if requested_epoch >= latest => (latest, self.log_end_offset),
+            Some(_) => {
+                // The largest known epoch <= requested ends where the next epoch starts.
+                let next = self.epoch_starts.iter().position(|&(epoch, _)| epoch > requested_epoch);
+                match next {
+                    Some(0) => (requested_epoch, self.log_start_offset),
+                    Some(index) => (self.epoch_starts[index - 1].0, self.epoch_starts[index].1),
+                    None => (requested_epoch, self.log_end_offset),
+                }
+            }
+        }
+    }
+
+    /// Deletes closed segments that retention allows to delete (`UnifiedLog.deleteOldSegments`):
+    /// those whose newest record is older than `retention.ms`, and the oldest ones while the
+    /// log is larger than `retention.bytes`. Never the active segment, and never past
+    /// `max_deletable_offset` (the high watermark). Returns how many records went.
+    pub fn apply_retention(&mut self, now: u64, config: &TopicConfig, max_deletable_offset: u64) -> usize {
+        if !config.cleanup_policy.deletes() {
+            return 0;
+        }
+        let mut total = self.size_bytes();
+        let mut delete_segments = 0;
+        for (index, segment) in self.segments.iter().enumerate() {
+            let next_base = match self.segments.get(index + 1) {
+                Some(next) => next.base_offset,
+                None => break, // the active segment stays
+            };
+            if next_base > max_deletable_offset {
+                break;
+            }
+            let expired = config.retention_ms >= 0
+                && segment.size_bytes > 0
+                && now.saturating_sub(segment.max_timestamp) > config.retention_ms as u64;
+            let oversized = config.retention_bytes >= 0 && total - segment.size_bytes >= config.retention_bytes as u64;
+            if !(expired || oversized) {
+                break;
+            }
+            total -= segment.size_bytes;
+            delete_segments += 1;
+        }
+        if delete_segments == 0 {
+            return 0;
+        }
+        let new_start = self.segments[delete_segments].base_offset;
+        self.segments.drain(..delete_segments);
+        let removed = self.records.partition_point(|r| r.offset < new_start);
+        self.records.drain(..removed);
+        self.log_start_offset = new_start;
+        removed
+    }
+
+    /// Compacts the closed segments below `max_compactable_offset` (the high watermark):
+    /// only the newest record per key survives; tombstones older than `delete.retention.ms`
+    /// go too. Records without a key cannot be compacted (Kafka rejects them on compacted
+    /// topics; the playground keeps them). Returns how many records went.
+    pub fn compact(&mut self, now: u64, config: &TopicConfig, max_compactable_offset: u64) -> usize {
+        if !config.cleanup_policy.compacts() || self.segments.len() < 2 {
+            return 0;
+        }
+        let active_base = self.segments.last().expect("active segment").base_offset;
+        let limit = active_base.min(max_compactable_offset);
+        let mut latest_by_key: BTreeMap<&str, u64> = BTreeMap::new();
+        for record in &self.records {
+            if let Some(key) = record.key.as_deref() {
+                latest_by_key.insert(key, record.offset);
+            }
+        }
+        let keep: Vec<bool> = self
+            .records
+            .iter()
+            .map(|record| {
+                if record.offset >= limit {
+                    return true;
+                }
+                let Some(key) = record.key.as_deref() else { return true };
+                if latest_by_key.get(key) != Some(&record.offset) {
+                    return false;
+                }
+                !(record.is_tombstone() && now.saturating_sub(record.timestamp) > config.delete_retention_ms)
+            })
+            .collect();
+        let before = self.records.len();
+        let mut flags = keep.into_iter();
+        self.records.retain(|_| flags.next().unwrap_or(true));
+        self.recompute_segment_sizes();
+        before - self.records.len()
+    }
+
+    fn recompute_segment_sizes(&mut self) {
+        let bases: Vec<u64> = self.segments.iter().map(|s| s.base_offset).collect();
+        for segment in &mut self.segments {
+            segment.size_bytes = 0;
+            segment.max_timestamp = 0;
+        }
+        for record in &self.records {
+            let index = bases.partition_point(|&base| base <= record.offset).saturating_sub(1);
+            let segment = &mut self.segments[index];
+            segment.size_bytes += record.size_in_bytes();
+            segment.max_timestamp = segment.max_timestamp.max(record.timestamp);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(key: &str, value: Option<&str>, timestamp: u64) -> Record {
+        Record {
+            offset: 0,
+            timestamp,
+            key: Some(key.to_string()),
+            value: value.map(str::to_string),
+            headers: vec![],
+            producer_id: None,
+            producer_epoch: 0,
+            sequence: -1,
+            leader_epoch: 0,
+        }
+    }
+
+    fn small_segments() -> TopicConfig {
+        // Each test record is 61 + 7 + 2 = 70 bytes; two fit in a 150-byte segment.
+        TopicConfig { segment_bytes: 150, ..TopicConfig::default() }
+    }
+
+    #[test]
+    fn offsets_are_assigned_in_order_and_leo_follows() {
+        let mut log = PartitionLog::new(0);
+        let config = TopicConfig::default();
+        assert_eq!(log.append_as_leader(record("a", Some("1"), 0), 0, 0, &config), 0);
+        assert_eq!(log.append_as_leader(record("b", Some("2"), 0), 0, 0, &config), 1);
+        assert_eq!(log.log_end_offset(), 2);
+        assert_eq!(log.record_at(1).unwrap().key.as_deref(), Some("b"));
+    }
+
+    #[test]
+    fn reads_outside_the_log_are_out_of_range() {
+        let mut log = PartitionLog::new(0);
+        let config = TopicConfig::default();
+        log.append_as_leader(record("a", Some("1"), 0), 0, 0, &config);
+        assert!(matches!(log.read(2, 10, 1), ReadOutcome::OutOfRange { log_start_offset: 0, log_end_offset: 1 }));
+        assert_eq!(log.read(1, 10, 1), ReadOutcome::Records(&[]));
+        // The upper bound (the high watermark for consumers) hides record 0 until it moves.
+        assert_eq!(log.read(0, 10, 0), ReadOutcome::Records(&[]));
+    }
+
+    #[test]
+    fn segments_roll_at_segment_bytes() {
+        let mut log = PartitionLog::new(0);
+        let config = small_segments();
+        for i in 0..5 {
+            log.append_as_leader(record("k", Some("v"), i), 0, i, &config);
+        }
+        let bases: Vec<u64> = log.segments().iter().map(|s| s.base_offset).collect();
+        assert_eq!(bases, vec![0, 2, 4]);
+    }
+
+    #[test]
+    fn retention_deletes_whole_closed_segments_only() {
+        let mut log = PartitionLog::new(0);
+        let config = TopicConfig { retention_ms: 100, ..small_segments() };
+        for i in 0..5 {
+            log.append_as_leader(record("k", Some("v"), i), 0, i, &config);
+        }
+        // At tick 103 records 0..=1 (segment 0, max timestamp 1) are older than 100 ticks,
+        // segment 1 (max timestamp 3) is not.
+        assert_eq!(log.apply_retention(103, &config, 5), 2);
+        assert_eq!(log.log_start_offset(), 2);
+        // The high watermark bounds deletion: nothing above it may go.
+        assert_eq!(log.apply_retention(10_000, &config, 3), 0);
+        assert_eq!(log.apply_retention(10_000, &config, 5), 2);
+        assert_eq!(log.log_start_offset(), 4, "the active segment is never deleted");
+        assert!(matches!(log.read(0, 1, 5), ReadOutcome::OutOfRange { log_start_offset: 4, .. }));
+    }
+
+    #[test]
+    fn compaction_keeps_latest_per_key_and_drops_old_tombstones() {
+        let mut log = PartitionLog::new(0);
+        let config = TopicConfig {
+            cleanup_policy: super::super::topic::CleanupPolicy::Compact,
+            delete_retention_ms: 10,
+            ..small_segments()
+        };
+        log.append_as_leader(record("a", Some("1"), 0), 0, 0, &config); // 0
+        log.append_as_leader(record("b", Some("1"), 0), 0, 0, &config); // 1
+        log.append_as_leader(record("a", Some("2"), 0), 0, 0, &config); // 2
+        log.append_as_leader(record("b", None, 0), 0, 0, &config); // 3: tombstone for b
+        log.append_as_leader(record("c", Some("1"), 0), 0, 0, &config); // 4: active segment
+        assert_eq!(log.compact(5, &config, 5), 2);
+        let offsets: Vec<u64> = log.records().iter().map(|r| r.offset).collect();
+        assert_eq!(offsets, vec![2, 3, 4], "the tombstone survives delete.retention.ms");
+        assert_eq!(log.compact(100, &config, 5), 1);
+        let offsets: Vec<u64> = log.records().iter().map(|r| r.offset).collect();
+        assert_eq!(offsets, vec![2, 4]);
+        assert_eq!(log.log_end_offset(), 5, "compaction never moves the LEO");
+    }
+
+    #[test]
+    fn truncation_and_epoch_end_offsets_follow_kip_101() {
+        let mut log = PartitionLog::new(0);
+        let config = TopicConfig::default();
+        log.append_as_leader(record("a", Some("1"), 0), 0, 0, &config); // epoch 0: offset 0
+        log.append_as_leader(record("a", Some("2"), 0), 0, 0, &config); // epoch 0: offset 1
+        log.append_as_leader(record("a", Some("3"), 0), 2, 0, &config); // epoch 2: offset 2
+        assert_eq!(log.end_offset_for_epoch(0), (0, 2));
+        assert_eq!(log.end_offset_for_epoch(1), (0, 2));
+        assert_eq!(log.end_offset_for_epoch(2), (2, 3));
+        assert_eq!(log.end_offset_for_epoch(5), (2, 3));
+        assert_eq!(log.truncate_to(2), 1);
+        assert_eq!(log.log_end_offset(), 2);
+        assert_eq!(log.latest_epoch(), Some(0));
+    }
+}

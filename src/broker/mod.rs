@@ -1,0 +1,28 @@
+//! The broker core: a deterministic, simulated Kafka cluster.
+//!
+//! Pure Rust, no browser, no clock, no global randomness: the same seed and the same
+//! [`Command`]s always give the same [`Event`]s. The page, `kplay` and the tests all drive
+//! this one implementation.
+
+pub mod cluster;
+pub mod command;
+pub mod controller;
+pub mod error;
+pub mod event;
+pub mod ids;
+pub mod log;
+pub mod network;
+pub mod partition;
+pub mod partitioner;
+pub mod producer;
+mod replication;
+pub mod rng;
+pub mod topic;
+pub mod view;
+
+pub use cluster::{Cluster, ClusterConfig};
+pub use command::Command;
+pub use error::BrokerError;
+pub use event::{Event, EventKind};
+pub use ids::{BrokerId, Node, TopicPartition};
+pub use view::ClusterView;

@@ -1,0 +1,236 @@
+//! The network between nodes: requests in flight, link latency, cut links.
+//!
+//! Nothing in the simulated cluster calls another node directly. A node *sends* a
+//! [`Payload`]; the network stamps it with a send tick and a delivery tick (send tick +
+//! the link's latency) and queues it. [`Network::pop_next`] hands out the message due
+//! first (ties broken by send order), and that is one hop of the simulation. A timer is a
+//! message a node sends to itself, so timeouts are hops too, and can be cancelled.
+//!
+//! A cut link or a crashed receiver does not stop a message from being sent; it is lost on
+//! arrival, which is how a real network behaves from the sender's point of view.
+
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::error::BrokerError;
+use super::ids::{BrokerId, Node, TopicPartition};
+use super::log::Record;
+
+/// Default one-way latency of every link, in ticks (milliseconds).
+pub const DEFAULT_LINK_LATENCY_MS: u64 = 1;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Payload {
+    /// Producer → leader.
+    ProduceRequest { partition: TopicPartition, record: Record, acks: super::producer::Acks, request_id: u64 },
+    /// Leader → producer. `Ok(None)` is acks=0's absent answer (never sent).
+    ProduceResponse { partition: TopicPartition, request_id: u64, result: Result<u64, BrokerError> },
+    /// Follower → leader: "give me records from `fetch_offset`; the last record I have is from
+    /// `last_fetched_epoch`" (KIP-595's `LastFetchedEpoch`).
+    FetchRequest { partition: TopicPartition, replica: BrokerId, fetch_offset: u64, last_fetched_epoch: Option<u32>, leader_epoch: u32 },
+    /// Leader → follower: records, the leader's high watermark, or the place where the
+    /// follower's log diverged from the leader's (`DivergingEpoch`).
+    FetchResponse {
+        partition: TopicPartition,
+        leader_epoch: u32,
+        records: Vec<Record>,
+        high_watermark: u64,
+        diverging_end_offset: Option<u64>,
+        error: Option<BrokerError>,
+    },
+    /// Controller → broker: the partition's leader, epoch and ISR. In ZooKeeper mode this is
+    /// Kafka's `LeaderAndIsr` request; in KRaft the broker reads the same facts from the
+    /// metadata log (`PartitionChangeRecord`).
+    LeaderAndIsr { partition: TopicPartition, leader: Option<BrokerId>, leader_epoch: u32, isr: Vec<BrokerId>, replicas: Vec<BrokerId> },
+    /// Controller → broker: forget this partition (topic deleted).
+    StopReplica { partition: TopicPartition },
+    /// Leader → controller: `AlterPartition` with the ISR the leader wants.
+    AlterPartition { partition: TopicPartition, leader: BrokerId, leader_epoch: u32, new_isr: Vec<BrokerId>, reason: String },
+    /// Broker → controller after a restart: `BrokerRegistration`.
+    BrokerRegistration { broker: BrokerId },
+    Timer(Timer),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Timer {
+    /// The controller has not heard from the broker for the session timeout.
+    BrokerSessionExpired { broker: BrokerId },
+    /// A leader checks whether a follower has fallen behind for `replica.lag.time.max.ms`.
+    IsrLagCheck { partition: TopicPartition, follower: BrokerId },
+    /// A producer's `retry.backoff.ms` is over.
+    ProducerRetry { producer: u32, request_id: u64 },
+    /// A producer gave up waiting for an answer after `request.timeout.ms`.
+    ProducerRequestTimeout { producer: u32, request_id: u64 },
+    /// An acks=all produce waited in the leader's purgatory for its full timeout.
+    ProducePurgatoryTimeout { broker: BrokerId, partition: TopicPartition, request_id: u64, producer: u32 },
+    /// KRaft: the voters noticed the active controller is gone (`controller.quorum.election.timeout.ms`).
+    /// ZooKeeper mode: the controller broker's session expired and `/controller` is free.
+    ControllerElection,
+}
+
+impl Payload {
+    /// A short label for the dot in the diagram: the Kafka API name.
+    pub fn label(&self) -> String {
+        match self {
+            Payload::ProduceRequest { partition, .. } => format!("Produce {partition}"),
+            Payload::ProduceResponse { partition, result: Ok(offset), .. } => format!("Produce response {partition} offset {offset}"),
+            Payload::ProduceResponse { partition, result: Err(e), .. } => format!("Produce response {partition} {}", e.kafka_name()),
+            Payload::FetchRequest { partition, fetch_offset, .. } => format!("Fetch {partition} from {fetch_offset}"),
+            Payload::FetchResponse { partition, records, diverging_end_offset: Some(end), .. } if records.is_empty() => {
+                format!("Fetch response {partition} diverging at {end}")
+            }
+            Payload::FetchResponse { partition, records, high_watermark, .. } => {
+                format!("Fetch response {partition} {} records, HW {high_watermark}", records.len())
+            }
+            Payload::LeaderAndIsr { partition, .. } => format!("LeaderAndIsr {partition}"),
+            Payload::StopReplica { partition } => format!("StopReplica {partition}"),
+            Payload::AlterPartition { partition, .. } => format!("AlterPartition {partition}"),
+            Payload::BrokerRegistration { broker } => format!("BrokerRegistration {broker}"),
+            Payload::Timer(timer) => match timer {
+                Timer::BrokerSessionExpired { broker } => format!("session timeout of broker {broker}"),
+                Timer::IsrLagCheck { partition, follower } => format!("lag check {partition} follower {follower}"),
+                Timer::ProducerRetry { .. } => "retry.backoff.ms over".to_string(),
+                Timer::ProducerRequestTimeout { .. } => "request.timeout.ms over".to_string(),
+                Timer::ProducePurgatoryTimeout { partition, .. } => format!("produce purgatory timeout {partition}"),
+                Timer::ControllerElection => "controller election".to_string(),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InFlight {
+    pub id: u64,
+    pub from: Node,
+    pub to: Node,
+    pub sent_tick: u64,
+    pub deliver_tick: u64,
+    pub payload: Payload,
+}
+
+/// Key of a queued message: delivery tick first, then send order.
+pub type QueueKey = (u64, u64);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Network {
+    queue: BTreeMap<QueueKey, InFlight>,
+    next_id: u64,
+    /// Unordered pairs stored as (smaller, larger).
+    cut_links: BTreeSet<(Node, Node)>,
+    latency_overrides_ms: BTreeMap<(Node, Node), u64>,
+}
+
+fn pair(a: Node, b: Node) -> (Node, Node) {
+    if a <= b {
+        (a, b)
+    } else {
+        (b, a)
+    }
+}
+
+impl Network {
+    pub fn latency_ms(&self, a: Node, b: Node) -> u64 {
+        if a == b {
+            return 0;
+        }
+        self.latency_overrides_ms.get(&pair(a, b)).copied().unwrap_or(DEFAULT_LINK_LATENCY_MS)
+    }
+
+    pub fn set_latency_ms(&mut self, a: Node, b: Node, latency_ms: u64) {
+        if latency_ms == DEFAULT_LINK_LATENCY_MS {
+            self.latency_overrides_ms.remove(&pair(a, b));
+        } else {
+            self.latency_overrides_ms.insert(pair(a, b), latency_ms);
+        }
+    }
+
+    /// Queues a message; returns its key (to cancel it, for timers) and id.
+    pub fn send(&mut self, now: u64, from: Node, to: Node, payload: Payload) -> (QueueKey, u64) {
+        self.send_after(now, from, to, self.latency_ms(from, to), payload)
+    }
+
+    pub fn send_after(&mut self, now: u64, from: Node, to: Node, delay: u64, payload: Payload) -> (QueueKey, u64) {
+        let id = self.next_id;
+        self.next_id += 1;
+        let deliver_tick = now + delay;
+        let key = (deliver_tick, id);
+        self.queue.insert(key, InFlight { id, from, to, sent_tick: now, deliver_tick, payload });
+        (key, id)
+    }
+
+    pub fn cancel(&mut self, key: QueueKey) -> Option<InFlight> {
+        self.queue.remove(&key)
+    }
+
+    pub fn pop_next(&mut self) -> Option<InFlight> {
+        self.queue.pop_first().map(|(_, message)| message)
+    }
+
+    pub fn next_deliver_tick(&self) -> Option<u64> {
+        self.queue.keys().next().map(|&(tick, _)| tick)
+    }
+
+    pub fn is_idle(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    pub fn in_flight(&self) -> impl Iterator<Item = &InFlight> {
+        self.queue.values()
+    }
+
+    pub fn cut(&mut self, a: Node, b: Node) -> bool {
+        self.cut_links.insert(pair(a, b))
+    }
+
+    pub fn heal(&mut self, a: Node, b: Node) -> bool {
+        self.cut_links.remove(&pair(a, b))
+    }
+
+    pub fn is_cut(&self, a: Node, b: Node) -> bool {
+        a != b && self.cut_links.contains(&pair(a, b))
+    }
+
+    pub fn cut_links(&self) -> impl Iterator<Item = &(Node, Node)> {
+        self.cut_links.iter()
+    }
+
+    /// Removes every queued message for which `drop` says so (e.g. a deleted topic's).
+    pub fn retain(&mut self, mut keep: impl FnMut(&InFlight) -> bool) {
+        self.queue.retain(|_, message| keep(message));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_come_out_by_delivery_tick_then_send_order() {
+        let mut network = Network::default();
+        let a = Node::Broker(1);
+        let b = Node::Broker(2);
+        network.set_latency_ms(a, b, 5);
+        network.send(0, a, b, Payload::BrokerRegistration { broker: 1 });
+        network.send(1, b, Node::Controller(1), Payload::BrokerRegistration { broker: 2 });
+        network.send(1, b, Node::Controller(1), Payload::BrokerRegistration { broker: 3 });
+        let order: Vec<(u64, u64)> = std::iter::from_fn(|| network.pop_next()).map(|m| (m.deliver_tick, m.id)).collect();
+        assert_eq!(order, vec![(2, 1), (2, 2), (5, 0)]);
+    }
+
+    #[test]
+    fn links_are_unordered_pairs() {
+        let mut network = Network::default();
+        network.cut(Node::Broker(2), Node::Broker(1));
+        assert!(network.is_cut(Node::Broker(1), Node::Broker(2)));
+        assert!(network.heal(Node::Broker(1), Node::Broker(2)));
+        assert!(!network.is_cut(Node::Broker(2), Node::Broker(1)));
+    }
+
+    #[test]
+    fn timers_can_be_cancelled() {
+        let mut network = Network::default();
+        let (key, _) = network.send_after(0, Node::Broker(1), Node::Broker(1), 100, Payload::Timer(Timer::ControllerElection));
+        assert!(network.cancel(key).is_some());
+        assert!(network.is_idle());
+    }
+}

@@ -1,0 +1,650 @@
+//! Producers: the client side of writing.
+//!
+//! A Kafka producer picks the partition itself (see `partitioner.rs`), sends the record to
+//! that partition's leader, and waits as long as `acks` says:
+//! * `acks=0` — not at all: no answer comes, a lost record is never noticed;
+//! * `acks=1` — until the leader has appended it (lost if the leader dies before a follower
+//!   copies it);
+//! * `acks=all` (the default since Kafka 3.0) — until every in-sync replica has it, i.e. the
+//!   high watermark has passed it; refused with `NotEnoughReplicas` while the ISR is smaller
+//!   than `min.insync.replicas`.
+//!
+//! Retriable errors are retried after `retry.backoff.ms` until `delivery.timeout.ms` runs out.
+//! With `enable.idempotence=true` (default since 3.0) each record carries the producer id
+//! and a per-partition sequence number, so a retry of a record the leader already appended
+//! is recognised and not appended twice.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use super::ids::TopicPartition;
+use super::log::Record;
+use super::network::QueueKey;
+use super::partitioner::NullKeyStrategy;
+
+/// `acks`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Acks {
+    #[serde(rename = "0")]
+    None,
+    #[serde(rename = "1")]
+    Leader,
+    #[default]
+    #[serde(rename = "all")]
+    All,
+}
+
+impl Acks {
+    pub fn kafka_value(self) -> &'static str {
+        match self {
+            Acks::None => "0",
+            Acks::Leader => "1",
+            Acks::All => "all",
+        }
+    }
+}
+
+/// Producer configs, with the defaults of Kafka's Java client (3.x / 4.x).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProducerConfig {
+    /// `acks`, default `all`.
+    pub acks: Acks,
+    /// `enable.idempotence`, default true.
+    pub enable_idempotence: bool,
+    /// `retries`, default `Integer.MAX_VALUE`: retry until `delivery.timeout.ms`.
+    pub retries: u32,
+    /// `retry.backoff.ms`, default 100.
+    pub retry_backoff_ms: u64,
+    /// `request.timeout.ms`, default 30000.
+    pub request_timeout_ms: u64,
+    /// `delivery.timeout.ms`, default 120000.
+    pub delivery_timeout_ms: u64,
+    /// Null-key records: the built-in sticky partitioner, or `RoundRobinPartitioner`.
+    pub null_key_partitioner: NullKeyStrategy,
+    /// How many keyless records stick to one partition before the sticky partitioner moves on
+    /// (stands in for a full `batch.size` batch of 16384 bytes).
+    pub sticky_batch_records: u32,
+}
+
+impl Default for ProducerConfig {
+    fn default() -> Self {
+        Self {
+            acks: Acks::All,
+            enable_idempotence: true,
+            retries: i32::MAX as u32,
+            retry_backoff_ms: 100,
+            request_timeout_ms: 30_000,
+            delivery_timeout_ms: 120_000,
+            null_key_partitioner: NullKeyStrategy::Sticky,
+            sticky_batch_records: 10,
+        }
+    }
+}
+
+/// One record the producer is responsible for until it is acknowledged or fails.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingSend {
+    pub partition: TopicPartition,
+    pub record: Record,
+    pub attempt: u32,
+    pub first_sent_tick: u64,
+    /// The request-timeout timer of the current attempt.
+    pub timeout_timer: Option<QueueKey>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Producer {
+    pub id: u32,
+    pub config: ProducerConfig,
+    /// The producer id a broker would hand out on `InitProducerId` (idempotent producers only).
+    pub producer_id: Option<u64>,
+    pub producer_epoch: u16,
+    pub next_sequence: BTreeMap<TopicPartition, i32>,
+    /// Sticky partitioner state per topic: (current partition, records sent to it).
+    pub sticky: BTreeMap<String, (u32, u32)>,
+    pub round_robin_counter: BTreeMap<String, u32>,
+    /// request id → record waiting for its answer or its retry.
+    pub pending: BTreeMap<u64, PendingSend>,
+    /// The producer's metadata cache: who leads each partition, as of its last refresh.
+    /// It can be stale; a `NotLeaderOrFollower` answer makes the producer refresh it.
+    pub leader_cache: BTreeMap<TopicPartition, Option<super::ids::BrokerId>>,
+    pub acknowledged: u64,
+    pub failed: u64,
+}
+
+impl Producer {
+    pub fn new(id: u32, config: ProducerConfig) -> Self {
+        let producer_id = config.enable_idempotence.then_some(1000 + u64::from(id));
+        Self {
+            id,
+            config,
+            producer_id,
+            producer_epoch: 0,
+            next_sequence: BTreeMap::new(),
+            sticky: BTreeMap::new(),
+            round_robin_counter: BTreeMap::new(),
+            pending: BTreeMap::new(),
+            leader_cache: BTreeMap::new(),
+            acknowledged: 0,
+            failed: 0,
+        }
+    }
+
+    /// Takes the next sequence number for a partition (idempotent producers), else -1
+    /// (`RecordBatch.NO_SEQUENCE`).
+    pub fn take_sequence(&mut self, partition: &TopicPartition) -> i32 {
+        if self.producer_id.is_none() {
+            return -1;
+        }
+        let next = self.next_sequence.entry(partition.clone()).or_insert(0);
+        let sequence = *next;
+        *next = next.wrapping_add(1) & i32::MAX;
+        sequence
+    }
+
+    /// The partition for a record without a key: round-robin, or sticky (KIP-480) with the
+    /// next partition drawn at random when the current "batch" is full.
+    pub fn partition_for_null_key(&mut self, topic: &str, partition_count: u32, draw: impl FnOnce(u32) -> u32) -> u32 {
+        match self.config.null_key_partitioner {
+            NullKeyStrategy::RoundRobin => {
+                let counter = self.round_robin_counter.entry(topic.to_string()).or_insert(0);
+                let partition = *counter % partition_count;
+                *counter = counter.wrapping_add(1);
+                partition
+            }
+            NullKeyStrategy::Sticky => {
+                let batch = self.config.sticky_batch_records.max(1);
+                let entry = self.sticky.entry(topic.to_string()).or_insert((u32::MAX, batch));
+                if entry.1 >= batch || entry.0 >= partition_count {
+                    // KIP-480: switch to another partition when the batch is complete.
+                    let previous = entry.0;
+                    let mut next = draw(partition_count);
+                    if partition_count > 1 && next == previous {
+                        next = (next + 1) % partition_count;
+                    }
+                    *entry = (next, 0);
+                }
+                entry.1 += 1;
+                entry.0
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_robin_cycles_through_partitions() {
+        let config = ProducerConfig { null_key_partitioner: NullKeyStrategy::RoundRobin, ..Default::default() };
+        let mut producer = Producer::new(1, config);
+        let picks: Vec<u32> = (0..5).map(|_| producer.partition_for_null_key("t", 3, |_| 0)).collect();
+        assert_eq!(picks, vec![0, 1, 2, 0, 1]);
+    }
+
+    #[test]
+    fn sticky_stays_for_a_batch_then_moves_to_another_partition() {
+        let config = ProducerConfig { sticky_batch_records: 2, ..Default::default() };
+        let mut producer = Producer::new(1, config);
+        let picks: Vec<u32> = (0..6).map(|_| producer.partition_for_null_key("t", 3, |_| 1)).collect();
+        // The draw always says 1; the second batch must not stay on 1.
+        assert_eq!(picks, vec![1, 1, 2, 2, 1, 1]);
+    }
+
+    #[test]
+    fn sequences_count_per_partition_only_when_idempotent() {
+        let mut producer = Producer::new(1, ProducerConfig::default());
+        let p0 = TopicPartition::new("t", 0);
+        let p1 = TopicPartition::new("t", 1);
+        assert_eq!(producer.take_sequence(&p0), 0);
+        assert_eq!(producer.take_sequence(&p0), 1);
+        assert_eq!(producer.take_sequence(&p1), 0);
+        let mut plain = Producer::new(2, ProducerConfig { enable_idempotence: false, ..Default::default() });
+        assert_eq!(plain.take_sequence(&p0), -1);
+    }
+}
+
+// ----- the produce path inside the cluster ------------------------------------------------
+
+use super::cluster::{Cluster, MAX_REQUEST_SIZE_BYTES};
+use super::error::BrokerError;
+use super::event::EventKind;
+use super::ids::{BrokerId, Node};
+use super::network::{Payload, Timer};
+use super::partition::{ParkedProduce, ReplicaRole};
+use super::partitioner::partition_for_key;
+
+impl Cluster {
+    pub(crate) fn produce(
+        &mut self,
+        producer_id: u32,
+        topic: String,
+        key: Option<String>,
+        value: Option<String>,
+        headers: Vec<(String, String)>,
+        partition: Option<u32>,
+    ) -> Result<(), BrokerError> {
+        if !self.producers.contains_key(&producer_id) {
+            return Err(BrokerError::UnknownProducer { producer: producer_id });
+        }
+        let partition_count = self
+            .topics
+            .get(&topic)
+            .map(|t| t.partitions.len() as u32)
+            .ok_or_else(|| BrokerError::UnknownTopicOrPartition { topic: topic.clone(), partition: None })?;
+        if let Some(p) = partition {
+            if p >= partition_count {
+                return Err(BrokerError::UnknownTopicOrPartition { topic, partition: Some(p) });
+            }
+        }
+        let size_bytes = Record::size_of(key.as_deref(), value.as_deref(), &headers);
+        if size_bytes > MAX_REQUEST_SIZE_BYTES {
+            return Err(BrokerError::RecordTooLarge { size_bytes, max_message_bytes: MAX_REQUEST_SIZE_BYTES });
+        }
+        let (chosen, how_chosen) = match (partition, key.as_deref()) {
+            (Some(p), _) => (p, format!("partition {p} was given explicitly")),
+            (None, Some(k)) => {
+                let hash = super::partitioner::murmur2(k.as_bytes());
+                let p = partition_for_key(k.as_bytes(), partition_count);
+                (
+                    p,
+                    format!(
+                        "key \"{k}\": murmur2 = {hash}, toPositive = {}, {} % {partition_count} = {p}",
+                        super::partitioner::to_positive(hash),
+                        super::partitioner::to_positive(hash)
+                    ),
+                )
+            }
+            (None, None) => {
+                let rng = &mut self.partitioner_rng;
+                let producer = self.producers.get_mut(&producer_id).expect("checked");
+                let strategy = producer.config.null_key_partitioner;
+                let p = producer.partition_for_null_key(&topic, partition_count, |n| rng.below(u64::from(n)) as u32);
+                let how = match strategy {
+                    NullKeyStrategy::Sticky => format!("no key: the sticky partitioner's current partition is {p}"),
+                    NullKeyStrategy::RoundRobin => format!("no key: round-robin gives partition {p}"),
+                };
+                (p, how)
+            }
+        };
+        let tp = TopicPartition::new(topic, chosen);
+        let request_id = self.next_request_id();
+        let now = self.tick;
+        let producer = self.producers.get_mut(&producer_id).expect("checked");
+        let sequence = producer.take_sequence(&tp);
+        let record = Record {
+            offset: 0,
+            timestamp: now,
+            key: key.clone(),
+            value,
+            headers,
+            producer_id: producer.producer_id,
+            producer_epoch: producer.producer_epoch,
+            sequence,
+            leader_epoch: 0,
+        };
+        producer.pending.insert(
+            request_id,
+            PendingSend { partition: tp.clone(), record, attempt: 1, first_sent_tick: now, timeout_timer: None },
+        );
+        self.emit(
+            EventKind::RecordSent { producer: producer_id, partition: tp.clone(), key, how_chosen: how_chosen.clone() },
+            format!("producer {producer_id} sends a record to {tp} ({how_chosen})"),
+        );
+        self.producer_send_attempt(producer_id, request_id);
+        Ok(())
+    }
+
+    /// Sends (or re-sends) a pending record to the leader the producer believes in.
+    fn producer_send_attempt(&mut self, producer_id: u32, request_id: u64) {
+        let Some(producer) = self.producers.get(&producer_id) else { return };
+        let Some(pending) = producer.pending.get(&request_id) else { return };
+        let tp = pending.partition.clone();
+        let cached = producer.leader_cache.get(&tp).copied();
+        let leader = match cached {
+            Some(leader) => leader,
+            None => {
+                // A metadata request: the producer learns the current leader.
+                let leader = self.partition_metadata(&tp).and_then(|m| m.leader);
+                self.producers.get_mut(&producer_id).expect("known").leader_cache.insert(tp.clone(), leader);
+                let text = match leader {
+                    Some(l) => format!("producer {producer_id} refreshes its metadata: broker {l} leads {tp}"),
+                    None => format!("producer {producer_id} refreshes its metadata: {tp} has no leader"),
+                };
+                self.emit(EventKind::MetadataRefreshed { producer: producer_id, partition: tp.clone(), leader }, text);
+                leader
+            }
+        };
+        let Some(leader) = leader else {
+            let error = if self.topics.contains_key(&tp.topic) {
+                BrokerError::LeaderNotAvailable { topic: tp.topic.clone(), partition: tp.partition }
+            } else {
+                BrokerError::UnknownTopicOrPartition { topic: tp.topic.clone(), partition: Some(tp.partition) }
+            };
+            self.producer_attempt_failed(producer_id, request_id, error);
+            return;
+        };
+        let producer = self.producers.get(&producer_id).expect("known");
+        let acks = producer.config.acks;
+        let request_timeout_ms = producer.config.request_timeout_ms;
+        let record = producer.pending[&request_id].record.clone();
+        self.send(
+            Node::Producer(producer_id),
+            Node::Broker(leader),
+            Payload::ProduceRequest { partition: tp.clone(), record, acks, request_id },
+        );
+        if acks == Acks::None {
+            // Fire and forget: the producer counts it as sent and never hears back.
+            let producer = self.producers.get_mut(&producer_id).expect("known");
+            producer.pending.remove(&request_id);
+            producer.acknowledged += 1;
+            self.emit(
+                EventKind::ProduceAcknowledged { producer: producer_id, partition: tp.clone(), offset: None },
+                format!("producer {producer_id} considers the record to {tp} done at once (acks=0): no answer will come"),
+            );
+            return;
+        }
+        let timer = self.set_timer(
+            Node::Producer(producer_id),
+            request_timeout_ms,
+            Timer::ProducerRequestTimeout { producer: producer_id, request_id },
+        );
+        if let Some(pending) = self.producers.get_mut(&producer_id).and_then(|p| p.pending.get_mut(&request_id)) {
+            pending.timeout_timer = Some(timer);
+        }
+    }
+
+    pub(crate) fn producer_handle_response(
+        &mut self,
+        producer_id: u32,
+        partition: TopicPartition,
+        request_id: u64,
+        result: Result<u64, BrokerError>,
+    ) {
+        let Some(producer) = self.producers.get_mut(&producer_id) else { return };
+        let Some(pending) = producer.pending.get(&request_id) else {
+            return; // an answer to an attempt that already timed out
+        };
+        if let Some(timer) = pending.timeout_timer {
+            self.network.cancel(timer);
+        }
+        match result {
+            Ok(offset) => {
+                let producer = self.producers.get_mut(&producer_id).expect("known");
+                producer.pending.remove(&request_id);
+                producer.acknowledged += 1;
+                self.emit(
+                    EventKind::ProduceAcknowledged { producer: producer_id, partition: partition.clone(), offset: Some(offset) },
+                    format!("producer {producer_id}'s record is acknowledged: {partition} offset {offset}"),
+                );
+            }
+            Err(error) => self.producer_attempt_failed(producer_id, request_id, error),
+        }
+    }
+
+    /// Retry after `retry.backoff.ms` if the error is retriable and time remains, else fail.
+    fn producer_attempt_failed(&mut self, producer_id: u32, request_id: u64, error: BrokerError) {
+        let now = self.tick;
+        let producer = self.producers.get_mut(&producer_id).expect("known");
+        let config = producer.config.clone();
+        let Some(pending) = producer.pending.get_mut(&request_id) else { return };
+        pending.timeout_timer = None;
+        let partition = pending.partition.clone();
+        if matches!(
+            error,
+            BrokerError::NotLeaderOrFollower { .. } | BrokerError::RequestTimedOut { .. } | BrokerError::LeaderNotAvailable { .. }
+        ) {
+            producer.leader_cache.remove(&partition);
+        }
+        let elapsed = now.saturating_sub(pending.first_sent_tick) + config.retry_backoff_ms;
+        let can_retry = error.is_retriable() && pending.attempt <= config.retries && elapsed < config.delivery_timeout_ms;
+        if can_retry {
+            pending.attempt += 1;
+            let attempt = pending.attempt;
+            self.emit(
+                EventKind::ProduceRetryScheduled {
+                    producer: producer_id,
+                    partition: partition.clone(),
+                    error: error.kafka_name().to_string(),
+                    attempt,
+                },
+                format!(
+                    "producer {producer_id} got {} for {partition} and retries in {} ms (retry.backoff.ms)",
+                    error.kafka_name(),
+                    config.retry_backoff_ms
+                ),
+            );
+            self.set_timer(Node::Producer(producer_id), config.retry_backoff_ms, Timer::ProducerRetry { producer: producer_id, request_id });
+        } else {
+            producer.pending.remove(&request_id);
+            producer.failed += 1;
+            let why = if error.is_retriable() { " (delivery.timeout.ms ran out)" } else { "" };
+            self.emit(
+                EventKind::ProduceFailed { producer: producer_id, partition: partition.clone(), error: error.kafka_name().to_string() },
+                format!("producer {producer_id}'s record to {partition} fails: {error}{why}"),
+            );
+        }
+    }
+
+    pub(crate) fn producer_retry(&mut self, producer_id: u32, request_id: u64) {
+        if self.producers.get(&producer_id).is_some_and(|p| p.pending.contains_key(&request_id)) {
+            self.producer_send_attempt(producer_id, request_id);
+        }
+    }
+
+    pub(crate) fn producer_request_timed_out(&mut self, producer_id: u32, request_id: u64) {
+        let Some(pending) = self.producers.get(&producer_id).and_then(|p| p.pending.get(&request_id)) else { return };
+        let partition = pending.partition.clone();
+        self.emit(
+            EventKind::TimerFired { node: Node::Producer(producer_id), label: "request.timeout.ms over".into() },
+            format!("producer {producer_id} heard nothing about its record to {partition} within request.timeout.ms"),
+        );
+        self.producer_attempt_failed(
+            producer_id,
+            request_id,
+            BrokerError::RequestTimedOut { topic: partition.topic.clone(), partition: partition.partition },
+        );
+    }
+
+    pub(crate) fn leader_handle_produce(
+        &mut self,
+        broker: BrokerId,
+        producer: u32,
+        partition: TopicPartition,
+        record: Record,
+        acks: Acks,
+        request_id: u64,
+    ) {
+        let config = self.topic_config(&partition.topic);
+        let max_records = self.config.max_records_per_partition;
+        let request_timeout_ms = self.producers.get(&producer).map_or(30_000, |p| p.config.request_timeout_ms);
+        let now = self.tick;
+        let topic_exists = self.topics.contains_key(&partition.topic);
+        let respond = |cluster: &mut Cluster, result: Result<u64, BrokerError>| {
+            if acks != Acks::None {
+                cluster.send(
+                    Node::Broker(broker),
+                    Node::Producer(producer),
+                    Payload::ProduceResponse { partition: partition.clone(), request_id, result },
+                );
+            }
+        };
+        let replica = self.brokers.get_mut(&broker).and_then(|b| b.replicas.get_mut(&partition));
+        let Some(replica) = replica.filter(|r| r.is_leader() && topic_exists) else {
+            let error = if topic_exists {
+                BrokerError::NotLeaderOrFollower { topic: partition.topic.clone(), partition: partition.partition, broker }
+            } else {
+                BrokerError::UnknownTopicOrPartition { topic: partition.topic.clone(), partition: Some(partition.partition) }
+            };
+            respond(self, Err(error));
+            return;
+        };
+        let size_bytes = record.size_in_bytes();
+        if size_bytes > config.max_message_bytes {
+            respond(self, Err(BrokerError::RecordTooLarge { size_bytes, max_message_bytes: config.max_message_bytes }));
+            return;
+        }
+        if acks == Acks::All && (replica.isr.len() as u32) < config.min_insync_replicas {
+            let error = BrokerError::NotEnoughReplicas {
+                topic: partition.topic.clone(),
+                partition: partition.partition,
+                isr_size: replica.isr.len() as u32,
+                min_insync_replicas: config.min_insync_replicas,
+            };
+            respond(self, Err(error));
+            return;
+        }
+        if replica.log.records().len() as u64 >= max_records {
+            respond(
+                self,
+                Err(BrokerError::LogFull { topic: partition.topic.clone(), partition: partition.partition, max_records }),
+            );
+            return;
+        }
+        // Idempotence: `ProducerStateManager` checks the sequence against the last one seen.
+        if let Some(producer_id) = record.producer_id {
+            if let Some(state) = replica.producer_states.get(&producer_id) {
+                if state.producer_epoch == record.producer_epoch && record.sequence <= state.last_sequence {
+                    let offset = replica
+                        .log
+                        .records()
+                        .iter()
+                        .rev()
+                        .find(|r| r.producer_id == Some(producer_id) && r.sequence == record.sequence)
+                        .map_or(state.last_offset, |r| r.offset);
+                    self.emit(
+                        EventKind::DuplicateDiscarded { broker, partition: partition.clone(), offset },
+                        format!(
+                            "broker {broker} already has producer id {producer_id} sequence {} at offset {offset}: the retry is a duplicate and is not appended again",
+                            record.sequence
+                        ),
+                    );
+                    self.leader_respond_when_committed(broker, producer, &partition, request_id, offset, acks, request_timeout_ms);
+                    return;
+                }
+                if record.sequence != state.last_sequence.wrapping_add(1) {
+                    let expected = state.last_sequence.wrapping_add(1);
+                    respond(
+                        self,
+                        Err(BrokerError::OutOfOrderSequence {
+                            topic: partition.topic.clone(),
+                            partition: partition.partition,
+                            expected,
+                            received: record.sequence,
+                        }),
+                    );
+                    return;
+                }
+            } else if record.sequence > 0 && replica.log.log_start_offset() == 0 {
+                respond(
+                    self,
+                    Err(BrokerError::OutOfOrderSequence {
+                        topic: partition.topic.clone(),
+                        partition: partition.partition,
+                        expected: 0,
+                        received: record.sequence,
+                    }),
+                );
+                return;
+            }
+        }
+        let leader_epoch = replica.leader_epoch;
+        let offset = replica.log.append_as_leader(record, leader_epoch, now, &config);
+        let appended = replica.log.record_at(offset).expect("just appended").clone();
+        replica.note_producer_append(&appended);
+        let high_watermark = replica.high_watermark;
+        let in_sync_followers: Vec<BrokerId> = replica.isr.iter().copied().filter(|&b| b != broker).collect();
+        let text = if in_sync_followers.is_empty() {
+            format!("broker {broker} appends offset {offset} to {partition} (leader epoch {leader_epoch})")
+        } else {
+            format!(
+                "broker {broker} appends offset {offset} to {partition}; the high watermark stays at {high_watermark} until {} ha{} it",
+                in_sync_followers.iter().map(|b| format!("broker {b}")).collect::<Vec<_>>().join(" and "),
+                if in_sync_followers.len() == 1 { "s" } else { "ve" }
+            )
+        };
+        self.emit(
+            EventKind::RecordAppended { broker, partition: partition.clone(), offset, leader_epoch, as_leader: true },
+            text,
+        );
+        self.leader_respond_when_committed(broker, producer, &partition, request_id, offset, acks, request_timeout_ms);
+        self.leader_after_append(broker, &partition);
+    }
+
+    /// acks=1 answers now; acks=all waits in the produce purgatory for the HW.
+    #[allow(clippy::too_many_arguments)]
+    fn leader_respond_when_committed(
+        &mut self,
+        broker: BrokerId,
+        producer: u32,
+        partition: &TopicPartition,
+        request_id: u64,
+        offset: u64,
+        acks: Acks,
+        request_timeout_ms: u64,
+    ) {
+        match acks {
+            Acks::None => {}
+            Acks::Leader => self.send(
+                Node::Broker(broker),
+                Node::Producer(producer),
+                Payload::ProduceResponse { partition: partition.clone(), request_id, result: Ok(offset) },
+            ),
+            Acks::All => {
+                let timeout_timer = self.set_timer(
+                    Node::Broker(broker),
+                    request_timeout_ms,
+                    Timer::ProducePurgatoryTimeout { broker, partition: partition.clone(), request_id, producer },
+                );
+                if let Some(ReplicaRole::Leader { parked_produces, .. }) =
+                    self.brokers.get_mut(&broker).and_then(|b| b.replicas.get_mut(partition)).map(|r| &mut r.role)
+                {
+                    parked_produces.push(ParkedProduce { producer, request_id, offset, acks, timeout_timer });
+                }
+                self.leader_complete_parked_produces(broker, partition);
+            }
+        }
+    }
+
+    pub(crate) fn leader_complete_parked_produces(&mut self, broker: BrokerId, partition: &TopicPartition) {
+        let Some(replica) = self.brokers.get_mut(&broker).and_then(|b| b.replicas.get_mut(partition)) else { return };
+        let high_watermark = replica.high_watermark;
+        let ReplicaRole::Leader { parked_produces, .. } = &mut replica.role else { return };
+        let (done, waiting): (Vec<ParkedProduce>, Vec<ParkedProduce>) =
+            std::mem::take(parked_produces).into_iter().partition(|p| p.offset < high_watermark);
+        *parked_produces = waiting;
+        for parked in done {
+            self.network.cancel(parked.timeout_timer);
+            self.send(
+                Node::Broker(broker),
+                Node::Producer(parked.producer),
+                Payload::ProduceResponse { partition: partition.clone(), request_id: parked.request_id, result: Ok(parked.offset) },
+            );
+        }
+    }
+
+    pub(crate) fn leader_produce_purgatory_timeout(&mut self, broker: BrokerId, partition: TopicPartition, request_id: u64, producer: u32) {
+        let Some(ReplicaRole::Leader { parked_produces, .. }) =
+            self.brokers.get_mut(&broker).and_then(|b| b.replicas.get_mut(&partition)).map(|r| &mut r.role)
+        else {
+            return;
+        };
+        let Some(index) = parked_produces.iter().position(|p| p.request_id == request_id && p.producer == producer) else { return };
+        parked_produces.remove(index);
+        self.emit(
+            EventKind::TimerFired { node: Node::Broker(broker), label: format!("produce purgatory timeout {partition}") },
+            format!("broker {broker} gives up waiting for the in-sync replicas of {partition}: the high watermark did not pass the record in time"),
+        );
+        self.send(
+            Node::Broker(broker),
+            Node::Producer(producer),
+            Payload::ProduceResponse {
+                partition: partition.clone(),
+                request_id,
+                result: Err(BrokerError::RequestTimedOut { topic: partition.topic.clone(), partition: partition.partition }),
+            },
+        );
+    }
+}

@@ -1,0 +1,493 @@
+//! Replication: how followers copy the leader's log, and how the leader decides what is
+//! committed.
+//!
+//! A follower sends `Fetch(offset = my LEO, lastFetchedEpoch)` to the leader. The leader
+//! 1. checks that the follower's log has not diverged (KIP-595's `DivergingEpoch`, the
+//!    successor of KIP-101's `OffsetsForLeaderEpoch`): if the follower has records from an
+//!    epoch that ended earlier on the leader, it is told where to truncate;
+//! 2. records the follower's LEO (a fetch from offset `o` means "I have everything below `o`")
+//!    and, if the follower has caught up to the high watermark, asks the controller to put it
+//!    back in the ISR;
+//! 3. moves the high watermark to the smallest LEO in the ISR, which completes acks=all
+//!    produce requests waiting in the purgatory;
+//! 4. answers with the records from `o` on, or, if there are none, parks the fetch until new
+//!    records or a new high watermark arrive (Kafka's `DelayedFetch`).
+//!
+//! A follower that has not caught up for `replica.lag.time.max.ms` is removed from the ISR
+//! (`Partition.maybeShrinkIsr`), by an `AlterPartition` request to the controller.
+
+use std::collections::BTreeMap;
+
+use super::cluster::Cluster;
+use super::error::BrokerError;
+use super::event::EventKind;
+use super::ids::{BrokerId, Node, TopicPartition};
+use super::log::{ReadOutcome, Record};
+use super::network::{Payload, Timer};
+use super::partition::{high_watermark_candidate, FollowerState, ParkedFetch, Replica, ReplicaRole};
+use super::cluster::REPLICA_FETCH_MAX_RECORDS;
+
+impl Cluster {
+    pub(crate) fn broker_handle_leader_and_isr(
+        &mut self,
+        broker: BrokerId,
+        partition: TopicPartition,
+        leader: Option<BrokerId>,
+        leader_epoch: u32,
+        isr: Vec<BrokerId>,
+        replicas: Vec<BrokerId>,
+    ) {
+        if self.partition_metadata(&partition).is_none() {
+            return; // the topic was deleted meanwhile
+        }
+        let now = self.tick;
+        let node = self.brokers.get_mut(&broker).expect("delivered to a known broker");
+        let replica = node
+            .replicas
+            .entry(partition.clone())
+            .or_insert_with(|| Replica::new(now, replicas.clone()));
+        if leader_epoch < replica.leader_epoch {
+            return; // stale: a newer epoch is already known
+        }
+        let same_leadership = leader_epoch == replica.leader_epoch
+            && match &replica.role {
+                ReplicaRole::Leader { .. } => leader == Some(broker),
+                ReplicaRole::Follower { leader: current, .. } => *current == leader && leader != Some(broker),
+            };
+        replica.isr = isr;
+        replica.replicas = replicas.clone();
+        if same_leadership {
+            // An ISR update for a partition whose leadership did not change.
+            if let ReplicaRole::Leader { alter_partition_pending, .. } = &mut replica.role {
+                *alter_partition_pending = false;
+                self.leader_maybe_advance_hw(broker, &partition);
+            } else {
+                self.send_follower_fetch(broker, &partition);
+            }
+            return;
+        }
+        replica.leader_epoch = leader_epoch;
+        let mut failed_produces = Vec::new();
+        if let ReplicaRole::Leader { parked_produces, .. } = &mut replica.role {
+            failed_produces = std::mem::take(parked_produces);
+        }
+        if leader == Some(broker) {
+            let followers: BTreeMap<BrokerId, FollowerState> = replicas
+                .iter()
+                .filter(|&&r| r != broker)
+                .map(|&r| {
+                    (
+                        r,
+                        FollowerState {
+                            log_end_offset: None,
+                            last_caught_up_tick: now,
+                            parked_fetch: None,
+                            high_watermark_sent: 0,
+                            lag_check_scheduled: false,
+                        },
+                    )
+                })
+                .collect();
+            replica.role = ReplicaRole::Leader { followers, parked_produces: Vec::new(), alter_partition_pending: false };
+            let leo = replica.log.log_end_offset();
+            self.emit(
+                EventKind::BecameLeader { broker, partition: partition.clone(), leader_epoch },
+                format!("broker {broker} becomes leader of {partition} in epoch {leader_epoch}; its log ends at offset {leo}"),
+            );
+            self.leader_maybe_advance_hw(broker, &partition);
+        } else {
+            replica.role = ReplicaRole::Follower { leader, fetch_in_flight: false };
+            let text = match leader {
+                Some(l) => format!("broker {broker} follows broker {l} for {partition} (epoch {leader_epoch})"),
+                None => format!("broker {broker} learns that {partition} has no leader"),
+            };
+            self.emit(EventKind::BecameFollower { broker, partition: partition.clone(), leader, leader_epoch }, text);
+            self.send_follower_fetch(broker, &partition);
+        }
+        for parked in failed_produces {
+            self.network.cancel(parked.timeout_timer);
+            self.send(
+                Node::Broker(broker),
+                Node::Producer(parked.producer),
+                Payload::ProduceResponse {
+                    partition: partition.clone(),
+                    request_id: parked.request_id,
+                    result: Err(BrokerError::NotLeaderOrFollower {
+                        topic: partition.topic.clone(),
+                        partition: partition.partition,
+                        broker,
+                    }),
+                },
+            );
+        }
+    }
+
+    /// A follower asks its leader for more, unless a fetch is already out.
+    pub(crate) fn send_follower_fetch(&mut self, broker: BrokerId, partition: &TopicPartition) {
+        let Some(node) = self.brokers.get_mut(&broker) else { return };
+        if !node.alive {
+            return;
+        }
+        let Some(replica) = node.replicas.get_mut(partition) else { return };
+        let ReplicaRole::Follower { leader: Some(leader), fetch_in_flight } = &mut replica.role else { return };
+        if *fetch_in_flight {
+            return;
+        }
+        *fetch_in_flight = true;
+        let leader = *leader;
+        let payload = Payload::FetchRequest {
+            partition: partition.clone(),
+            replica: broker,
+            fetch_offset: replica.log.log_end_offset(),
+            last_fetched_epoch: replica.log.latest_epoch(),
+            leader_epoch: replica.leader_epoch,
+        };
+        self.send(Node::Broker(broker), Node::Broker(leader), payload);
+    }
+
+    pub(crate) fn follower_fetch_lost(&mut self, follower: BrokerId, partition: &TopicPartition) {
+        if let Some(ReplicaRole::Follower { fetch_in_flight, .. }) = self
+            .brokers
+            .get_mut(&follower)
+            .and_then(|b| b.replicas.get_mut(partition))
+            .map(|r| &mut r.role)
+        {
+            *fetch_in_flight = false;
+        }
+    }
+
+    /// After a link heals: followers on `broker` that lost their fetch try again
+    /// (only those following `leader`, if given), and followers elsewhere that fetch from
+    /// `broker` too.
+    pub(crate) fn resume_fetchers(&mut self, broker: BrokerId, other: Option<BrokerId>) {
+        let mut to_fetch = Vec::new();
+        for node in self.brokers.values().filter(|b| b.alive) {
+            for (partition, replica) in &node.replicas {
+                if let ReplicaRole::Follower { leader: Some(leader), fetch_in_flight: false } = replica.role {
+                    let involved = (node.id == broker && other.is_none_or(|o| o == leader))
+                        || (leader == broker && other.is_none_or(|o| o == node.id));
+                    if involved {
+                        to_fetch.push((node.id, partition.clone()));
+                    }
+                }
+            }
+        }
+        for (follower, partition) in to_fetch {
+            self.send_follower_fetch(follower, &partition);
+        }
+    }
+
+    pub(crate) fn leader_handle_fetch(
+        &mut self,
+        leader: BrokerId,
+        follower: BrokerId,
+        partition: TopicPartition,
+        fetch_offset: u64,
+        last_fetched_epoch: Option<u32>,
+        follower_epoch: u32,
+    ) {
+        let now = self.tick;
+        let lag_max = self.config.replica_lag_time_max_ms;
+        let error_response = |epoch: u32| Payload::FetchResponse {
+            partition: partition.clone(),
+            leader_epoch: epoch,
+            records: Vec::new(),
+            high_watermark: 0,
+            diverging_end_offset: None,
+            error: Some(BrokerError::NotLeaderOrFollower {
+                topic: partition.topic.clone(),
+                partition: partition.partition,
+                broker: leader,
+            }),
+        };
+        let Some(replica) = self.brokers.get_mut(&leader).and_then(|b| b.replicas.get_mut(&partition)) else {
+            self.send(Node::Broker(leader), Node::Broker(follower), error_response(0));
+            return;
+        };
+        let leader_epoch = replica.leader_epoch;
+        if !replica.is_leader() || follower_epoch != leader_epoch {
+            self.send(Node::Broker(leader), Node::Broker(follower), error_response(leader_epoch));
+            return;
+        }
+        // 1. Divergence (KIP-595 DivergingEpoch).
+        if let Some(epoch) = last_fetched_epoch {
+            let (known_epoch, end_offset) = replica.log.end_offset_for_epoch(epoch);
+            if known_epoch != epoch || end_offset < fetch_offset {
+                let high_watermark = replica.high_watermark;
+                self.send(
+                    Node::Broker(leader),
+                    Node::Broker(follower),
+                    Payload::FetchResponse {
+                        partition: partition.clone(),
+                        leader_epoch,
+                        records: Vec::new(),
+                        high_watermark,
+                        diverging_end_offset: Some(end_offset.min(fetch_offset)),
+                        error: None,
+                    },
+                );
+                return;
+            }
+        }
+        // 2. Track the follower.
+        let leader_leo = replica.log.log_end_offset();
+        let high_watermark = replica.high_watermark;
+        let epoch_start = replica
+            .log
+            .epoch_starts()
+            .iter()
+            .find(|&&(epoch, _)| epoch == leader_epoch)
+            .map_or(leader_leo, |&(_, start)| start);
+        let in_isr = replica.isr.contains(&follower);
+        let isr = replica.isr.clone();
+        let ReplicaRole::Leader { followers, alter_partition_pending, .. } = &mut replica.role else { unreachable!() };
+        let Some(state) = followers.get_mut(&follower) else {
+            return; // not a replica of this partition
+        };
+        state.log_end_offset = Some(fetch_offset);
+        if fetch_offset >= leader_leo {
+            state.last_caught_up_tick = now;
+        }
+        let _ = lag_max;
+        // `Partition.isFollowerInSync`: caught up to the HW and to the start of this epoch.
+        let wants_isr = !in_isr && fetch_offset >= high_watermark && fetch_offset >= epoch_start && !*alter_partition_pending;
+        if wants_isr {
+            *alter_partition_pending = true;
+        }
+        if wants_isr {
+            let mut new_isr = isr;
+            new_isr.push(follower);
+            new_isr.sort_unstable();
+            self.send_alter_partition(
+                leader,
+                &partition,
+                new_isr,
+                format!("broker {follower} has caught up to the high watermark {high_watermark}"),
+            );
+        }
+        // 3. The high watermark.
+        self.leader_maybe_advance_hw(leader, &partition);
+        // 4. Answer now, or park.
+        self.leader_answer_or_park_fetch(leader, follower, &partition, fetch_offset);
+    }
+
+    fn send_alter_partition(&mut self, leader: BrokerId, partition: &TopicPartition, new_isr: Vec<BrokerId>, reason: String) {
+        let Some(controller) = self.active_controller else {
+            if let Some(ReplicaRole::Leader { alter_partition_pending, .. }) =
+                self.brokers.get_mut(&leader).and_then(|b| b.replicas.get_mut(partition)).map(|r| &mut r.role)
+            {
+                *alter_partition_pending = false;
+            }
+            return;
+        };
+        let leader_epoch = self.replica(leader, partition).map_or(0, |r| r.leader_epoch);
+        self.send(
+            Node::Broker(leader),
+            controller,
+            Payload::AlterPartition { partition: partition.clone(), leader, leader_epoch, new_isr, reason },
+        );
+    }
+
+    fn leader_answer_or_park_fetch(&mut self, leader: BrokerId, follower: BrokerId, partition: &TopicPartition, fetch_offset: u64) {
+        let Some(replica) = self.brokers.get_mut(&leader).and_then(|b| b.replicas.get_mut(partition)) else { return };
+        let leader_epoch = replica.leader_epoch;
+        let high_watermark = replica.high_watermark;
+        let leo = replica.log.log_end_offset();
+        let records: Vec<Record> = match replica.log.read(fetch_offset, REPLICA_FETCH_MAX_RECORDS, leo) {
+            ReadOutcome::Records(records) => records.to_vec(),
+            ReadOutcome::OutOfRange { .. } => Vec::new(),
+        };
+        let ReplicaRole::Leader { followers, .. } = &mut replica.role else { return };
+        let Some(state) = followers.get_mut(&follower) else { return };
+        if records.is_empty() && state.high_watermark_sent >= high_watermark {
+            state.parked_fetch = Some(ParkedFetch { fetch_offset });
+            return;
+        }
+        state.parked_fetch = None;
+        state.high_watermark_sent = high_watermark;
+        self.send(
+            Node::Broker(leader),
+            Node::Broker(follower),
+            Payload::FetchResponse {
+                partition: partition.clone(),
+                leader_epoch,
+                records,
+                high_watermark,
+                diverging_end_offset: None,
+                error: None,
+            },
+        );
+    }
+
+    /// Completes parked follower fetches that now have something to return.
+    pub(crate) fn leader_wake_parked_fetches(&mut self, leader: BrokerId, partition: &TopicPartition) {
+        let Some(replica) = self.replica(leader, partition) else { return };
+        let ReplicaRole::Leader { followers, .. } = &replica.role else { return };
+        let parked: Vec<(BrokerId, u64)> = followers
+            .iter()
+            .filter_map(|(&id, state)| state.parked_fetch.as_ref().map(|p| (id, p.fetch_offset)))
+            .collect();
+        for (follower, fetch_offset) in parked {
+            self.leader_answer_or_park_fetch(leader, follower, partition, fetch_offset);
+        }
+    }
+
+    /// `Partition.maybeIncrementLeaderHW`.
+    pub(crate) fn leader_maybe_advance_hw(&mut self, leader: BrokerId, partition: &TopicPartition) {
+        let min_isr = self.topic_config(&partition.topic).min_insync_replicas;
+        let Some(replica) = self.brokers.get_mut(&leader).and_then(|b| b.replicas.get_mut(partition)) else { return };
+        let ReplicaRole::Leader { followers, .. } = &replica.role else { return };
+        let leo = replica.log.log_end_offset();
+        let isr_leos: Vec<u64> = replica
+            .isr
+            .iter()
+            .map(|&b| if b == leader { leo } else { followers.get(&b).and_then(|f| f.log_end_offset).unwrap_or(0) })
+            .collect();
+        let Some(candidate) = high_watermark_candidate(&isr_leos, min_isr) else { return };
+        if candidate <= replica.high_watermark {
+            return;
+        }
+        let from = replica.high_watermark;
+        replica.high_watermark = candidate;
+        debug_assert!(replica.high_watermark <= leo, "HW never passes the LEO");
+        let text = if isr_leos.len() > 1 {
+            format!(
+                "broker {leader} moves the high watermark of {partition} from {from} to {candidate}: every in-sync replica has offsets below {candidate}"
+            )
+        } else {
+            format!("broker {leader} moves the high watermark of {partition} from {from} to {candidate}: it is the only in-sync replica")
+        };
+        self.emit(EventKind::HighWatermarkMoved { broker: leader, partition: partition.clone(), from, to: candidate }, text);
+        self.leader_complete_parked_produces(leader, partition);
+        self.leader_wake_parked_fetches(leader, partition);
+    }
+
+    pub(crate) fn follower_handle_fetch_response(
+        &mut self,
+        follower: BrokerId,
+        leader: BrokerId,
+        partition: TopicPartition,
+        leader_epoch: u32,
+        records: Vec<Record>,
+        leader_high_watermark: u64,
+        diverging_end_offset: Option<u64>,
+        error: Option<BrokerError>,
+    ) {
+        let config = self.topic_config(&partition.topic);
+        let now = self.tick;
+        let Some(replica) = self.brokers.get_mut(&follower).and_then(|b| b.replicas.get_mut(&partition)) else { return };
+        let ReplicaRole::Follower { leader: Some(current), fetch_in_flight } = &mut replica.role else { return };
+        if *current != leader || replica.leader_epoch != leader_epoch {
+            *fetch_in_flight = false;
+            return; // an answer from a leader this follower no longer follows
+        }
+        *fetch_in_flight = false;
+        if error.is_some() {
+            return; // wait for the controller's news
+        }
+        if let Some(end_offset) = diverging_end_offset {
+            let own_epoch_end = replica.log.latest_epoch().map_or(end_offset, |e| replica.log.end_offset_for_epoch(e).1);
+            let truncate_to = end_offset.min(own_epoch_end).max(replica.log.log_start_offset());
+            let removed = replica.log.truncate_to(truncate_to) as u64;
+            replica.rebuild_producer_states();
+            replica.high_watermark = replica.high_watermark.min(replica.log.log_end_offset());
+            self.emit(
+                EventKind::LogTruncated { broker: follower, partition: partition.clone(), to_offset: truncate_to, records_removed: removed },
+                format!(
+                    "broker {follower} truncates {partition} to offset {truncate_to}, dropping {removed} record(s) the leader does not have (KIP-101)"
+                ),
+            );
+            self.send_follower_fetch(follower, &partition);
+            return;
+        }
+        let mut appended = Vec::new();
+        for record in records {
+            if record.offset < replica.log.log_end_offset() {
+                continue;
+            }
+            appended.push((record.offset, record.leader_epoch));
+            replica.note_producer_append(&record);
+            replica.log.append_replicated(record, now, &config);
+        }
+        let new_hw = leader_high_watermark.min(replica.log.log_end_offset());
+        let old_hw = replica.high_watermark;
+        if new_hw > old_hw {
+            replica.high_watermark = new_hw;
+        }
+        for (offset, epoch) in appended {
+            self.emit(
+                EventKind::RecordAppended { broker: follower, partition: partition.clone(), offset, leader_epoch: epoch, as_leader: false },
+                format!("broker {follower} copies offset {offset} of {partition} from leader {leader}"),
+            );
+        }
+        if new_hw > old_hw {
+            self.emit(
+                EventKind::HighWatermarkMoved { broker: follower, partition: partition.clone(), from: old_hw, to: new_hw },
+                format!("broker {follower} learns the high watermark of {partition} is {new_hw}"),
+            );
+        }
+        self.send_follower_fetch(follower, &partition);
+    }
+
+    /// After the leader appended: followers waiting for data get it, and each in-sync
+    /// follower now behind gets a lag check `replica.lag.time.max.ms` from now.
+    pub(crate) fn leader_after_append(&mut self, leader: BrokerId, partition: &TopicPartition) {
+        let lag_max = self.config.replica_lag_time_max_ms;
+        let mut checks = Vec::new();
+        if let Some(replica) = self.brokers.get_mut(&leader).and_then(|b| b.replicas.get_mut(partition)) {
+            let isr = replica.isr.clone();
+            if let ReplicaRole::Leader { followers, .. } = &mut replica.role {
+                for (&follower, state) in followers.iter_mut() {
+                    if isr.contains(&follower) && !state.lag_check_scheduled {
+                        state.lag_check_scheduled = true;
+                        checks.push((follower, lag_max));
+                    }
+                }
+            }
+        }
+        for (follower, delay) in checks {
+            self.set_timer(Node::Broker(leader), delay, Timer::IsrLagCheck { partition: partition.clone(), follower });
+        }
+        self.leader_wake_parked_fetches(leader, partition);
+        self.leader_maybe_advance_hw(leader, partition);
+    }
+
+    /// `Partition.maybeShrinkIsr` for one follower.
+    pub(crate) fn leader_check_follower_lag(&mut self, leader: BrokerId, partition: TopicPartition, follower: BrokerId) {
+        let lag_max = self.config.replica_lag_time_max_ms;
+        let now = self.tick;
+        let Some(replica) = self.brokers.get_mut(&leader).and_then(|b| b.replicas.get_mut(&partition)) else { return };
+        let leo = replica.log.log_end_offset();
+        let isr = replica.isr.clone();
+        let ReplicaRole::Leader { followers, alter_partition_pending, .. } = &mut replica.role else { return };
+        let Some(state) = followers.get_mut(&follower) else { return };
+        state.lag_check_scheduled = false;
+        if !isr.contains(&follower) || state.log_end_offset == Some(leo) {
+            return;
+        }
+        let behind_for = now.saturating_sub(state.last_caught_up_tick);
+        if behind_for < lag_max {
+            state.lag_check_scheduled = true;
+            let delay = lag_max - behind_for;
+            self.set_timer(Node::Broker(leader), delay, Timer::IsrLagCheck { partition, follower });
+            return;
+        }
+        if *alter_partition_pending || isr.len() <= 1 {
+            return;
+        }
+        *alter_partition_pending = true;
+        let new_isr: Vec<BrokerId> = isr.into_iter().filter(|&b| b != follower).collect();
+        self.emit(
+            EventKind::TimerFired { node: Node::Broker(leader), label: format!("lag check {partition} follower {follower}") },
+            format!(
+                "broker {follower} has not caught up with {partition} for {behind_for} ms (replica.lag.time.max.ms={lag_max}); leader {leader} asks to drop it from the ISR"
+            ),
+        );
+        self.send_alter_partition(
+            leader,
+            &partition,
+            new_isr,
+            format!("broker {follower} fell behind for longer than replica.lag.time.max.ms"),
+        );
+    }
+}

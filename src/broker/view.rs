@@ -1,0 +1,239 @@
+//! The read-only picture of the cluster that the page draws and `kplay run` prints.
+//!
+//! A view is plain data (serde), built fresh from the cluster; nothing in it can change
+//! the cluster. Record contents are not in it — a cluster can hold a million records — so
+//! the UI asks [`Cluster::records`] for the few it shows.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use super::cluster::Cluster;
+use super::controller::{ControllerMode, MetadataRecord};
+use super::ids::{BrokerId, Node, TopicPartition};
+use super::log::{ReadOutcome, Record};
+use super::partition::ReplicaRole;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterView {
+    pub seed: u64,
+    pub tick: u64,
+    pub steps: u64,
+    pub controller: ControllerView,
+    pub brokers: Vec<BrokerView>,
+    pub topics: Vec<TopicView>,
+    pub producers: Vec<ProducerView>,
+    pub in_flight: Vec<InFlightView>,
+    pub cut_links: Vec<(Node, Node)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ControllerView {
+    pub mode: ControllerMode,
+    pub active: Option<Node>,
+    pub epoch: u32,
+    /// KRaft voters, or ZooKeeper servers.
+    pub nodes: Vec<ControllerNodeView>,
+    /// The newest metadata log records (KRaft only).
+    pub metadata_log_tail: Vec<MetadataRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ControllerNodeView {
+    pub id: u32,
+    pub alive: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BrokerView {
+    pub id: BrokerId,
+    pub alive: bool,
+    pub fenced: bool,
+    pub is_controller: bool,
+    pub replicas: Vec<ReplicaView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplicaView {
+    pub topic: String,
+    pub partition: u32,
+    /// "leader", "follower", "out_of_sync" or "offline" (the broker is down).
+    pub state: String,
+    pub log_start_offset: u64,
+    pub log_end_offset: u64,
+    pub high_watermark: u64,
+    pub leader_epoch: u32,
+    pub record_count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopicView {
+    pub name: String,
+    pub configs: BTreeMap<String, String>,
+    pub partitions: Vec<PartitionView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartitionView {
+    pub partition: u32,
+    pub replicas: Vec<BrokerId>,
+    pub leader: Option<BrokerId>,
+    pub leader_epoch: u32,
+    pub isr: Vec<BrokerId>,
+    /// Offsets as the leader sees them (or the best surviving replica while offline).
+    pub log_start_offset: u64,
+    pub log_end_offset: u64,
+    pub high_watermark: u64,
+    pub record_count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProducerView {
+    pub id: u32,
+    pub acks: String,
+    pub enable_idempotence: bool,
+    pub producer_id: Option<u64>,
+    pub in_flight: u64,
+    pub acknowledged: u64,
+    pub failed: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InFlightView {
+    pub id: u64,
+    pub from: Node,
+    pub to: Node,
+    pub label: String,
+    pub sent_tick: u64,
+    pub deliver_tick: u64,
+}
+
+impl Cluster {
+    pub fn view(&self) -> ClusterView {
+        let brokers = self
+            .brokers
+            .values()
+            .map(|broker| BrokerView {
+                id: broker.id,
+                alive: broker.alive,
+                fenced: broker.fenced,
+                is_controller: self.active_controller == Some(Node::Broker(broker.id)),
+                replicas: broker
+                    .replicas
+                    .iter()
+                    .map(|(tp, replica)| {
+                        let state = if !broker.alive {
+                            "offline"
+                        } else if matches!(replica.role, ReplicaRole::Leader { .. }) {
+                            "leader"
+                        } else if replica.isr.contains(&broker.id) {
+                            "follower"
+                        } else {
+                            "out_of_sync"
+                        };
+                        ReplicaView {
+                            topic: tp.topic.clone(),
+                            partition: tp.partition,
+                            state: state.to_string(),
+                            log_start_offset: replica.log.log_start_offset(),
+                            log_end_offset: replica.log.log_end_offset(),
+                            high_watermark: replica.high_watermark,
+                            leader_epoch: replica.leader_epoch,
+                            record_count: replica.log.records().len() as u64,
+                        }
+                    })
+                    .collect(),
+            })
+            .collect();
+        let topics = self
+            .topics
+            .values()
+            .map(|topic| TopicView {
+                name: topic.name.clone(),
+                configs: topic.config.describe(),
+                partitions: topic
+                    .partitions
+                    .iter()
+                    .enumerate()
+                    .map(|(index, metadata)| {
+                        let tp = TopicPartition::new(topic.name.clone(), index as u32);
+                        let source = metadata
+                            .leader
+                            .filter(|&l| self.brokers.get(&l).is_some_and(|b| b.alive))
+                            .or_else(|| {
+                                metadata.replicas.iter().copied().max_by_key(|&b| {
+                                    self.replica(b, &tp).map_or(0, |r| r.log.log_end_offset())
+                                })
+                            });
+                        let replica = source.and_then(|b| self.replica(b, &tp));
+                        PartitionView {
+                            partition: index as u32,
+                            replicas: metadata.replicas.clone(),
+                            leader: metadata.leader,
+                            leader_epoch: metadata.leader_epoch,
+                            isr: metadata.isr.clone(),
+                            log_start_offset: replica.map_or(0, |r| r.log.log_start_offset()),
+                            log_end_offset: replica.map_or(0, |r| r.log.log_end_offset()),
+                            high_watermark: replica.map_or(0, |r| r.high_watermark),
+                            record_count: replica.map_or(0, |r| r.log.records().len() as u64),
+                        }
+                    })
+                    .collect(),
+            })
+            .collect();
+        let producers = self
+            .producers
+            .values()
+            .map(|p| ProducerView {
+                id: p.id,
+                acks: p.config.acks.kafka_value().to_string(),
+                enable_idempotence: p.config.enable_idempotence,
+                producer_id: p.producer_id,
+                in_flight: p.pending.len() as u64,
+                acknowledged: p.acknowledged,
+                failed: p.failed,
+            })
+            .collect();
+        let in_flight = self
+            .network
+            .in_flight()
+            .filter(|m| m.from != m.to)
+            .map(|m| InFlightView {
+                id: m.id,
+                from: m.from,
+                to: m.to,
+                label: m.payload.label(),
+                sent_tick: m.sent_tick,
+                deliver_tick: m.deliver_tick,
+            })
+            .collect();
+        let tail_start = self.metadata_log.len().saturating_sub(20);
+        ClusterView {
+            seed: self.seed,
+            tick: self.tick,
+            steps: self.steps,
+            controller: ControllerView {
+                mode: self.config.controller_mode,
+                active: self.active_controller,
+                epoch: self.controller_epoch,
+                nodes: self.controllers.values().map(|c| ControllerNodeView { id: c.id, alive: c.alive }).collect(),
+                metadata_log_tail: self.metadata_log[tail_start..].to_vec(),
+            },
+            brokers,
+            topics,
+            producers,
+            in_flight,
+            cut_links: self.network.cut_links().copied().collect(),
+        }
+    }
+
+    /// Up to `max` records of one replica from `offset` on, for the log strips and the
+    /// inspector. Reads the whole log (not only below the HW): the UI marks the HW itself.
+    pub fn records(&self, broker: BrokerId, partition: &TopicPartition, offset: u64, max: usize) -> Vec<Record> {
+        let Some(replica) = self.replica(broker, partition) else { return Vec::new() };
+        let start = offset.max(replica.log.log_start_offset());
+        match replica.log.read(start, max, replica.log.log_end_offset()) {
+            ReadOutcome::Records(records) => records.to_vec(),
+            ReadOutcome::OutOfRange { .. } => Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! Kafka Playground: a Kafka broker for learning, running in the browser.
+//!
+//! * [`broker`] — the deterministic core: a simulated Kafka cluster.
+//! * [`scenario`] — sessions and scenario files: seed + config + commands.
+//! * `storage` and `ui` (wasm only) — IndexedDB persistence and the Yew app.
+
+pub mod broker;
+pub mod scenario;
+
+#[cfg(target_arch = "wasm32")]
+pub mod storage;
+#[cfg(target_arch = "wasm32")]
+pub mod ui;
