@@ -54,13 +54,17 @@ fn partition(args: &[String]) -> Result<String, String> {
             "--json" if !only_keys => json = true,
             "--partitions" if !only_keys => {
                 let value = iter.next().ok_or("--partitions needs a number")?;
-                let n: u32 = value.parse().map_err(|_| format!("--partitions: '{value}' is not a number"))?;
+                let n: u32 = value
+                    .parse()
+                    .map_err(|_| format!("--partitions: '{value}' is not a number"))?;
                 if n == 0 {
                     return Err("--partitions must be at least 1".into());
                 }
                 partitions = Some(n);
             }
-            flag if flag.starts_with("--") && !only_keys => return Err(format!("unknown option '{flag}'")),
+            flag if flag.starts_with("--") && !only_keys => {
+                return Err(format!("unknown option '{flag}'"))
+            }
             key => keys.push(key),
         }
     }

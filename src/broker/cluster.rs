@@ -29,7 +29,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use super::command::Command;
-use super::controller::{elect_leader, has_majority, ControllerMode, MetadataRecord, METADATA_LOG_KEPT};
+use super::controller::{
+    elect_leader, has_majority, ControllerMode, MetadataRecord, METADATA_LOG_KEPT,
+};
 use super::error::BrokerError;
 use super::event::{Event, EventKind};
 use super::ids::{BrokerId, Node, TopicPartition};
@@ -37,7 +39,9 @@ use super::network::{InFlight, Network, Payload, QueueKey, Timer};
 use super::partition::{PartitionMetadata, Replica, ReplicaRole};
 use super::producer::Producer;
 use super::rng::SeededRng;
-use super::topic::{assign_replicas_rack_unaware, topics_collide, validate_topic_name, TopicConfig};
+use super::topic::{
+    assign_replicas_rack_unaware, topics_collide, validate_topic_name, TopicConfig,
+};
 
 /// Bounds of the playground, each with the error returned past it.
 pub const MAX_BROKERS: u32 = 9;
@@ -89,21 +93,28 @@ impl Default for ClusterConfig {
 
 impl ClusterConfig {
     pub fn session_timeout_ms(&self) -> u64 {
-        self.broker_session_timeout_ms.unwrap_or(match self.controller_mode {
-            ControllerMode::Kraft => 9_000,
-            ControllerMode::Zookeeper => 18_000,
-        })
+        self.broker_session_timeout_ms
+            .unwrap_or(match self.controller_mode {
+                ControllerMode::Kraft => 9_000,
+                ControllerMode::Zookeeper => 18_000,
+            })
     }
 
     pub fn validate(&self) -> Result<(), BrokerError> {
         if !(1..=MAX_BROKERS).contains(&self.brokers) {
             return Err(BrokerError::PolicyViolation {
-                reason: format!("a cluster has 1 to {MAX_BROKERS} brokers, not {}", self.brokers),
+                reason: format!(
+                    "a cluster has 1 to {MAX_BROKERS} brokers, not {}",
+                    self.brokers
+                ),
             });
         }
         if ![1, 3, 5].contains(&self.controller_nodes) {
             return Err(BrokerError::PolicyViolation {
-                reason: format!("the controller quorum has 1, 3 or 5 nodes, not {}", self.controller_nodes),
+                reason: format!(
+                    "the controller quorum has 1, 3 or 5 nodes, not {}",
+                    self.controller_nodes
+                ),
             });
         }
         if self.max_records_per_partition == 0 || self.max_records_per_partition > 10_000_000 {
@@ -172,9 +183,21 @@ impl Cluster {
         config.validate()?;
         let mut root = SeededRng::new(seed);
         let brokers = (1..=config.brokers)
-            .map(|id| (id, BrokerNode { id, alive: true, fenced: false, replicas: BTreeMap::new() }))
+            .map(|id| {
+                (
+                    id,
+                    BrokerNode {
+                        id,
+                        alive: true,
+                        fenced: false,
+                        replicas: BTreeMap::new(),
+                    },
+                )
+            })
             .collect();
-        let controllers = (1..=config.controller_nodes).map(|id| (id, ControllerNode { id, alive: true })).collect();
+        let controllers = (1..=config.controller_nodes)
+            .map(|id| (id, ControllerNode { id, alive: true }))
+            .collect();
         let active_controller = Some(match config.controller_mode {
             ControllerMode::Kraft => Node::Controller(1),
             ControllerMode::Zookeeper => Node::Broker(1),
@@ -267,15 +290,23 @@ impl Cluster {
     pub fn apply(&mut self, command: Command) -> Result<Vec<Event>, BrokerError> {
         self.out.clear();
         let result = match command {
-            Command::CreateTopic { name, partitions, replication_factor, configs } => {
-                self.create_topic(name, partitions, replication_factor, &configs)
-            }
+            Command::CreateTopic {
+                name,
+                partitions,
+                replication_factor,
+                configs,
+            } => self.create_topic(name, partitions, replication_factor, &configs),
             Command::DeleteTopic { name } => self.delete_topic(&name),
             Command::AlterTopicConfig { name, configs } => self.alter_topic_config(&name, &configs),
             Command::AddProducer { config } => self.add_producer(config),
-            Command::Produce { producer, topic, key, value, headers, partition } => {
-                self.produce(producer, topic, key, value, headers, partition)
-            }
+            Command::Produce {
+                producer,
+                topic,
+                key,
+                value,
+                headers,
+                partition,
+            } => self.produce(producer, topic, key, value, headers, partition),
             Command::CrashBroker { broker } => self.crash_broker(broker),
             Command::RestartBroker { broker } => self.restart_broker(broker),
             Command::CrashController { controller } => self.crash_controller(controller),
@@ -283,13 +314,19 @@ impl Cluster {
             Command::CutLink { a, b } => self.cut_link(a, b),
             Command::HealLink { a, b } => self.heal_link(a, b),
             Command::SetLinkLatency { a, b, latency_ms } => self.set_link_latency(a, b, latency_ms),
-            Command::ElectPreferredLeader { topic, partition } => self.elect_preferred_leader(&topic, partition),
+            Command::ElectPreferredLeader { topic, partition } => {
+                self.elect_preferred_leader(&topic, partition)
+            }
             Command::AdvanceClock { ms } => self.advance_clock(ms),
         };
         match result {
             Ok(()) => Ok(std::mem::take(&mut self.out)),
             Err(error) => {
-                debug_assert!(self.out.is_empty(), "a failed command emitted events: {:?}", self.out);
+                debug_assert!(
+                    self.out.is_empty(),
+                    "a failed command emitted events: {:?}",
+                    self.out
+                );
                 self.out.clear();
                 Err(error)
             }
@@ -302,7 +339,9 @@ impl Cluster {
     pub fn step(&mut self) -> Vec<Event> {
         self.out.clear();
         while self.out.is_empty() {
-            let Some(message) = self.network.pop_next() else { break };
+            let Some(message) = self.network.pop_next() else {
+                break;
+            };
             self.tick = self.tick.max(message.deliver_tick);
             self.steps += 1;
             self.deliver(message);
@@ -325,7 +364,11 @@ impl Cluster {
     // ----- plumbing -------------------------------------------------------------------
 
     pub(crate) fn emit(&mut self, kind: EventKind, text: String) {
-        self.out.push(Event { tick: self.tick, kind, text });
+        self.out.push(Event {
+            tick: self.tick,
+            kind,
+            text,
+        });
     }
 
     pub(crate) fn send(&mut self, from: Node, to: Node, payload: Payload) {
@@ -333,14 +376,22 @@ impl Cluster {
         let (_, id) = self.network.send(self.tick, from, to, payload);
         let deliver_tick = self.tick + self.network.latency_ms(from, to);
         self.emit(
-            EventKind::MessageSent { id, from, to, label: label.clone(), deliver_tick },
+            EventKind::MessageSent {
+                id,
+                from,
+                to,
+                label: label.clone(),
+                deliver_tick,
+            },
             format!("{from} sends {label} to {to}"),
         );
     }
 
     /// A timer is a message to oneself; it does not appear as a moving dot.
     pub(crate) fn set_timer(&mut self, node: Node, delay_ms: u64, timer: Timer) -> QueueKey {
-        self.network.send_after(self.tick, node, node, delay_ms, Payload::Timer(timer)).0
+        self.network
+            .send_after(self.tick, node, node, delay_ms, Payload::Timer(timer))
+            .0
     }
 
     pub(crate) fn next_request_id(&mut self) -> u64 {
@@ -365,15 +416,30 @@ impl Cluster {
     }
 
     pub(crate) fn topic_config(&self, topic: &str) -> TopicConfig {
-        self.topics.get(topic).map(|t| t.config.clone()).unwrap_or_default()
+        self.topics
+            .get(topic)
+            .map(|t| t.config.clone())
+            .unwrap_or_default()
     }
 
-    pub(crate) fn partition_metadata(&self, partition: &TopicPartition) -> Option<&PartitionMetadata> {
-        self.topics.get(&partition.topic)?.partitions.get(partition.partition as usize)
+    pub(crate) fn partition_metadata(
+        &self,
+        partition: &TopicPartition,
+    ) -> Option<&PartitionMetadata> {
+        self.topics
+            .get(&partition.topic)?
+            .partitions
+            .get(partition.partition as usize)
     }
 
     fn deliver(&mut self, message: InFlight) {
-        let InFlight { id, from, to, payload, .. } = message;
+        let InFlight {
+            id,
+            from,
+            to,
+            payload,
+            ..
+        } = message;
         if let Payload::Timer(timer) = payload {
             self.fire_timer(to, timer);
             return;
@@ -381,7 +447,12 @@ impl Cluster {
         let label = payload.label();
         if !self.is_up(to) {
             self.emit(
-                EventKind::MessageLost { id, from, to, label: label.clone() },
+                EventKind::MessageLost {
+                    id,
+                    from,
+                    to,
+                    label: label.clone(),
+                },
                 format!("{label} from {from} is lost: {to} is down"),
             );
             self.on_message_lost(from, to, payload);
@@ -389,55 +460,120 @@ impl Cluster {
         }
         if self.network.is_cut(from, to) {
             self.emit(
-                EventKind::MessageLost { id, from, to, label: label.clone() },
+                EventKind::MessageLost {
+                    id,
+                    from,
+                    to,
+                    label: label.clone(),
+                },
                 format!("{label} from {from} is lost: the link to {to} is cut"),
             );
             self.on_message_lost(from, to, payload);
             return;
         }
         self.emit(
-            EventKind::MessageDelivered { id, from, to, label: label.clone() },
+            EventKind::MessageDelivered {
+                id,
+                from,
+                to,
+                label: label.clone(),
+            },
             format!("{to} receives {label} from {from}"),
         );
         match (to, payload) {
-            (Node::Broker(broker), Payload::ProduceRequest { partition, record, acks, request_id }) => {
-                let Node::Producer(producer) = from else { return };
+            (
+                Node::Broker(broker),
+                Payload::ProduceRequest {
+                    partition,
+                    record,
+                    acks,
+                    request_id,
+                },
+            ) => {
+                let Node::Producer(producer) = from else {
+                    return;
+                };
                 self.leader_handle_produce(broker, producer, partition, record, acks, request_id);
             }
-            (Node::Producer(producer), Payload::ProduceResponse { partition, request_id, result }) => {
+            (
+                Node::Producer(producer),
+                Payload::ProduceResponse {
+                    partition,
+                    request_id,
+                    result,
+                },
+            ) => {
                 self.producer_handle_response(producer, partition, request_id, result);
             }
-            (Node::Broker(leader), Payload::FetchRequest { partition, replica, fetch_offset, last_fetched_epoch, leader_epoch }) => {
-                self.leader_handle_fetch(leader, replica, partition, fetch_offset, last_fetched_epoch, leader_epoch);
-            }
             (
-                Node::Broker(follower),
-                Payload::FetchResponse { partition, leader_epoch, records, high_watermark, diverging_end_offset, error },
-            ) => {
-                let Node::Broker(leader) = from else { return };
-                self.follower_handle_fetch_response(
-                    follower,
-                    leader,
+                Node::Broker(leader),
+                Payload::FetchRequest {
                     partition,
+                    replica,
+                    fetch_offset,
+                    last_fetched_epoch,
                     leader_epoch,
-                    records,
-                    high_watermark,
-                    diverging_end_offset,
-                    error,
+                },
+            ) => {
+                self.leader_handle_fetch(
+                    leader,
+                    replica,
+                    partition,
+                    fetch_offset,
+                    last_fetched_epoch,
+                    leader_epoch,
                 );
             }
-            (Node::Broker(broker), Payload::LeaderAndIsr { partition, leader, leader_epoch, isr, replicas }) => {
-                self.broker_handle_leader_and_isr(broker, partition, leader, leader_epoch, isr, replicas);
+            (Node::Broker(follower), Payload::FetchResponse(response)) => {
+                let Node::Broker(leader) = from else { return };
+                self.follower_handle_fetch_response(follower, leader, response);
+            }
+            (
+                Node::Broker(broker),
+                Payload::LeaderAndIsr {
+                    partition,
+                    leader,
+                    leader_epoch,
+                    isr,
+                    replicas,
+                },
+            ) => {
+                self.broker_handle_leader_and_isr(
+                    broker,
+                    partition,
+                    leader,
+                    leader_epoch,
+                    isr,
+                    replicas,
+                );
             }
             (Node::Broker(broker), Payload::StopReplica { partition }) => {
                 if let Some(node) = self.brokers.get_mut(&broker) {
                     node.replicas.remove(&partition);
                 }
             }
-            (_, Payload::AlterPartition { partition, leader, leader_epoch, new_isr, reason }) => {
-                self.controller_handle_alter_partition(to, partition, leader, leader_epoch, new_isr, reason);
+            (
+                _,
+                Payload::AlterPartition {
+                    partition,
+                    leader,
+                    leader_epoch,
+                    new_isr,
+                    reason,
+                },
+            ) => {
+                self.controller_handle_alter_partition(
+                    to,
+                    partition,
+                    leader,
+                    leader_epoch,
+                    new_isr,
+                    reason,
+                );
             }
-            (_, Payload::BrokerRegistration { broker }) => self.controller_handle_registration(to, broker),
+            (_, Payload::BrokerRegistration { broker }) => {
+                self.controller_handle_registration(to, broker)
+            }
             _ => {}
         }
     }
@@ -446,15 +582,25 @@ impl Cluster {
         match payload {
             // The follower stops waiting; it fetches again when the link heals, the leader
             // returns, or a new leader is announced.
-            Payload::FetchRequest { partition, replica, .. } => self.follower_fetch_lost(replica, &partition),
-            Payload::FetchResponse { partition, .. } => {
+            Payload::FetchRequest {
+                partition, replica, ..
+            } => self.follower_fetch_lost(replica, &partition),
+            Payload::FetchResponse(response) => {
                 if let Node::Broker(follower) = to {
-                    self.follower_fetch_lost(follower, &partition);
+                    self.follower_fetch_lost(follower, &response.partition);
                 }
             }
-            Payload::AlterPartition { partition, leader, .. } => {
-                if let Some(ReplicaRole::Leader { alter_partition_pending, .. }) =
-                    self.brokers.get_mut(&leader).and_then(|b| b.replicas.get_mut(&partition)).map(|r| &mut r.role)
+            Payload::AlterPartition {
+                partition, leader, ..
+            } => {
+                if let Some(ReplicaRole::Leader {
+                    alter_partition_pending,
+                    ..
+                }) = self
+                    .brokers
+                    .get_mut(&leader)
+                    .and_then(|b| b.replicas.get_mut(&partition))
+                    .map(|r| &mut r.role)
                 {
                     *alter_partition_pending = false;
                 }
@@ -468,7 +614,10 @@ impl Cluster {
 
     fn fire_timer(&mut self, node: Node, timer: Timer) {
         // Controller-side timers belong to the quorum, not to one process.
-        let quorum_timer = matches!(timer, Timer::BrokerSessionExpired { .. } | Timer::ControllerElection);
+        let quorum_timer = matches!(
+            timer,
+            Timer::BrokerSessionExpired { .. } | Timer::ControllerElection
+        );
         if !quorum_timer && !self.is_up(node) {
             return;
         }
@@ -479,7 +628,9 @@ impl Cluster {
                 if self.broker_reachable_by_controller(broker) || self.brokers[&broker].fenced {
                     return;
                 }
-                let Some(controller) = self.active_controller else { return };
+                let Some(controller) = self.active_controller else {
+                    return;
+                };
                 self.emit(
                     EventKind::TimerFired { node: controller, label },
                     format!(
@@ -493,15 +644,27 @@ impl Cluster {
                 self.election_timer = None;
                 self.run_controller_election();
             }
-            Timer::IsrLagCheck { partition, follower } => {
+            Timer::IsrLagCheck {
+                partition,
+                follower,
+            } => {
                 let Node::Broker(leader) = node else { return };
                 self.leader_check_follower_lag(leader, partition, follower);
             }
-            Timer::ProducerRetry { producer, request_id } => self.producer_retry(producer, request_id),
-            Timer::ProducerRequestTimeout { producer, request_id } => self.producer_request_timed_out(producer, request_id),
-            Timer::ProducePurgatoryTimeout { broker, partition, request_id, producer } => {
-                self.leader_produce_purgatory_timeout(broker, partition, request_id, producer)
-            }
+            Timer::ProducerRetry {
+                producer,
+                request_id,
+            } => self.producer_retry(producer, request_id),
+            Timer::ProducerRequestTimeout {
+                producer,
+                request_id,
+            } => self.producer_request_timed_out(producer, request_id),
+            Timer::ProducePurgatoryTimeout {
+                broker,
+                partition,
+                request_id,
+                producer,
+            } => self.leader_produce_purgatory_timeout(broker, partition, request_id, producer),
         }
     }
 
@@ -529,18 +692,26 @@ impl Cluster {
     }
 
     pub(crate) fn broker_eligible(&self, broker: BrokerId) -> bool {
-        self.brokers.get(&broker).is_some_and(|b| b.alive && !b.fenced)
+        self.brokers
+            .get(&broker)
+            .is_some_and(|b| b.alive && !b.fenced)
     }
 
     fn broker_reachable_by_controller(&self, broker: BrokerId) -> bool {
-        let Some(controller) = self.active_controller else { return false };
+        let Some(controller) = self.active_controller else {
+            return false;
+        };
         self.brokers[&broker].alive && !self.network.is_cut(Node::Broker(broker), controller)
     }
 
     /// Sends the partition's current state to every replica (`LeaderAndIsr`).
     pub(crate) fn announce_partition(&mut self, partition: &TopicPartition) {
-        let Some(controller) = self.active_controller else { return };
-        let Some(metadata) = self.partition_metadata(partition).cloned() else { return };
+        let Some(controller) = self.active_controller else {
+            return;
+        };
+        let Some(metadata) = self.partition_metadata(partition).cloned() else {
+            return;
+        };
         for &broker in &metadata.replicas {
             self.send(
                 controller,
@@ -557,14 +728,23 @@ impl Cluster {
     }
 
     fn announce_partitions_to(&mut self, broker: BrokerId) {
-        let Some(controller) = self.active_controller else { return };
+        let Some(controller) = self.active_controller else {
+            return;
+        };
         let hosted: Vec<(TopicPartition, PartitionMetadata)> = self
             .topics
             .values()
             .flat_map(|topic| {
-                topic.partitions.iter().enumerate().map(|(index, metadata)| {
-                    (TopicPartition::new(topic.name.clone(), index as u32), metadata.clone())
-                })
+                topic
+                    .partitions
+                    .iter()
+                    .enumerate()
+                    .map(|(index, metadata)| {
+                        (
+                            TopicPartition::new(topic.name.clone(), index as u32),
+                            metadata.clone(),
+                        )
+                    })
             })
             .filter(|(_, metadata)| metadata.replicas.contains(&broker))
             .collect();
@@ -586,7 +766,9 @@ impl Cluster {
     fn all_partitions(&self) -> Vec<TopicPartition> {
         self.topics
             .values()
-            .flat_map(|t| (0..t.partitions.len() as u32).map(|p| TopicPartition::new(t.name.clone(), p)))
+            .flat_map(|t| {
+                (0..t.partitions.len() as u32).map(|p| TopicPartition::new(t.name.clone(), p))
+            })
             .collect()
     }
 
@@ -620,11 +802,18 @@ impl Cluster {
         let epoch = metadata.leader_epoch;
         self.append_metadata(
             "PartitionChangeRecord",
-            format!("{partition}: leader {}, epoch {epoch}, ISR {isr:?}", leader.map_or("none".to_string(), |l| l.to_string())),
+            format!(
+                "{partition}: leader {}, epoch {epoch}, ISR {isr:?}",
+                leader.map_or("none".to_string(), |l| l.to_string())
+            ),
         );
         if isr_changed {
             self.emit(
-                EventKind::IsrChanged { partition: partition.clone(), isr: isr.clone(), reason: reason.to_string() },
+                EventKind::IsrChanged {
+                    partition: partition.clone(),
+                    isr: isr.clone(),
+                    reason: reason.to_string(),
+                },
                 format!("the ISR of {partition} is now {isr:?}: {reason}"),
             );
         }
@@ -640,7 +829,12 @@ impl Cluster {
                 ),
             };
             self.emit(
-                EventKind::LeaderElected { partition: partition.clone(), leader, leader_epoch: epoch, unclean },
+                EventKind::LeaderElected {
+                    partition: partition.clone(),
+                    leader,
+                    leader_epoch: epoch,
+                    unclean,
+                },
                 text,
             );
         }
@@ -668,7 +862,12 @@ impl Cluster {
             let mut leader = metadata.leader;
             let mut unclean = false;
             if leader == Some(broker) || leader.is_none() {
-                match elect_leader(&metadata.replicas, &isr, |b| self.broker_eligible(b), config.unclean_leader_election_enable) {
+                match elect_leader(
+                    &metadata.replicas,
+                    &isr,
+                    |b| self.broker_eligible(b),
+                    config.unclean_leader_election_enable,
+                ) {
                     Some(election) => {
                         leader = Some(election.leader);
                         unclean = election.unclean;
@@ -679,7 +878,13 @@ impl Cluster {
                     None => leader = None,
                 }
             }
-            self.change_partition(&partition, leader, isr, &format!("broker {broker} was fenced"), unclean);
+            self.change_partition(
+                &partition,
+                leader,
+                isr,
+                &format!("broker {broker} was fenced"),
+                unclean,
+            );
         }
     }
 
@@ -706,10 +911,17 @@ impl Cluster {
                 continue;
             }
             let config = self.topic_config(&partition.topic);
-            if let Some(election) =
-                elect_leader(&metadata.replicas, &metadata.isr, |b| self.broker_eligible(b), config.unclean_leader_election_enable)
-            {
-                let isr = if election.unclean { vec![election.leader] } else { metadata.isr.clone() };
+            if let Some(election) = elect_leader(
+                &metadata.replicas,
+                &metadata.isr,
+                |b| self.broker_eligible(b),
+                config.unclean_leader_election_enable,
+            ) {
+                let isr = if election.unclean {
+                    vec![election.leader]
+                } else {
+                    metadata.isr.clone()
+                };
                 self.change_partition(
                     &partition,
                     Some(election.leader),
@@ -734,7 +946,9 @@ impl Cluster {
         if Some(at) != self.active_controller {
             return;
         }
-        let Some(metadata) = self.partition_metadata(&partition).cloned() else { return };
+        let Some(metadata) = self.partition_metadata(&partition).cloned() else {
+            return;
+        };
         // Kafka rejects stale requests (FENCED_LEADER_EPOCH) and fenced replicas
         // (INELIGIBLE_REPLICA); the leader then learns the current state.
         let stale = metadata.leader != Some(leader) || metadata.leader_epoch != leader_epoch;
@@ -753,7 +967,12 @@ impl Cluster {
     fn run_controller_election(&mut self) {
         match self.config.controller_mode {
             ControllerMode::Kraft => {
-                let alive: Vec<u32> = self.controllers.values().filter(|c| c.alive).map(|c| c.id).collect();
+                let alive: Vec<u32> = self
+                    .controllers
+                    .values()
+                    .filter(|c| c.alive)
+                    .map(|c| c.id)
+                    .collect();
                 if !has_majority(alive.len(), self.controllers.len()) {
                     self.active_controller = None;
                     self.emit(
@@ -769,7 +988,10 @@ impl Cluster {
                 self.controller_epoch += 1;
                 let winner = Node::Controller(alive[0]);
                 self.active_controller = Some(winner);
-                self.append_metadata("LeaderChangeMessage", format!("{winner} leads epoch {}", self.controller_epoch));
+                self.append_metadata(
+                    "LeaderChangeMessage",
+                    format!("{winner} leads epoch {}", self.controller_epoch),
+                );
                 self.emit(
                     EventKind::ControllerElected { node: Some(winner), epoch: self.controller_epoch },
                     format!(
@@ -783,7 +1005,10 @@ impl Cluster {
                 if !has_majority(zookeepers_alive, self.controllers.len()) {
                     self.active_controller = None;
                     self.emit(
-                        EventKind::ControllerElected { node: None, epoch: self.controller_epoch },
+                        EventKind::ControllerElected {
+                            node: None,
+                            epoch: self.controller_epoch,
+                        },
                         "no controller: the ZooKeeper ensemble has lost its quorum".to_string(),
                     );
                     return;
@@ -792,7 +1017,10 @@ impl Cluster {
                 let Some(winner) = candidate else {
                     self.active_controller = None;
                     self.emit(
-                        EventKind::ControllerElected { node: None, epoch: self.controller_epoch },
+                        EventKind::ControllerElected {
+                            node: None,
+                            epoch: self.controller_epoch,
+                        },
                         "no controller: no broker is alive to take /controller".to_string(),
                     );
                     return;
@@ -827,11 +1055,24 @@ impl Cluster {
                 continue;
             }
             let config = self.topic_config(&partition.topic);
-            if let Some(election) =
-                elect_leader(&metadata.replicas, &metadata.isr, |b| self.broker_eligible(b), config.unclean_leader_election_enable)
-            {
-                let isr = if election.unclean { vec![election.leader] } else { metadata.isr.clone() };
-                self.change_partition(&partition, Some(election.leader), isr, "the new controller found it leaderless", election.unclean);
+            if let Some(election) = elect_leader(
+                &metadata.replicas,
+                &metadata.isr,
+                |b| self.broker_eligible(b),
+                config.unclean_leader_election_enable,
+            ) {
+                let isr = if election.unclean {
+                    vec![election.leader]
+                } else {
+                    metadata.isr.clone()
+                };
+                self.change_partition(
+                    &partition,
+                    Some(election.leader),
+                    isr,
+                    "the new controller found it leaderless",
+                    election.unclean,
+                );
             }
         }
     }
@@ -841,7 +1082,11 @@ impl Cluster {
             return;
         }
         let node = self.active_controller.unwrap_or(Node::Controller(0));
-        let key = self.set_timer(node, self.config.session_timeout_ms(), Timer::BrokerSessionExpired { broker });
+        let key = self.set_timer(
+            node,
+            self.config.session_timeout_ms(),
+            Timer::BrokerSessionExpired { broker },
+        );
         self.session_timers.insert(broker, key);
     }
 
@@ -866,7 +1111,11 @@ impl Cluster {
         if self.topics.contains_key(&name) {
             return Err(BrokerError::TopicAlreadyExists { topic: name });
         }
-        if let Some(existing) = self.topics.keys().find(|existing| topics_collide(existing, &name)) {
+        if let Some(existing) = self
+            .topics
+            .keys()
+            .find(|existing| topics_collide(existing, &name))
+        {
             return Err(BrokerError::InvalidTopicException {
                 reason: format!("Topic '{name}' collides with existing topic: {existing}"),
                 topic: name,
@@ -878,11 +1127,22 @@ impl Cluster {
             });
         }
         if !(1..=MAX_PARTITIONS_PER_TOPIC).contains(&partitions) {
-            return Err(BrokerError::InvalidPartitions { requested: partitions, max: MAX_PARTITIONS_PER_TOPIC });
+            return Err(BrokerError::InvalidPartitions {
+                requested: partitions,
+                max: MAX_PARTITIONS_PER_TOPIC,
+            });
         }
-        let live: Vec<BrokerId> = self.brokers.values().filter(|b| b.alive && !b.fenced).map(|b| b.id).collect();
+        let live: Vec<BrokerId> = self
+            .brokers
+            .values()
+            .filter(|b| b.alive && !b.fenced)
+            .map(|b| b.id)
+            .collect();
         if replication_factor < 1 || replication_factor as usize > live.len() {
-            return Err(BrokerError::InvalidReplicationFactor { requested: replication_factor, live_brokers: live.len() as u32 });
+            return Err(BrokerError::InvalidReplicationFactor {
+                requested: replication_factor,
+                live_brokers: live.len() as u32,
+            });
         }
         let config = self.config.topic_defaults.with_overrides(configs)?;
         let controller = self.require_controller()?;
@@ -890,16 +1150,30 @@ impl Cluster {
         let n = live.len() as u64;
         let start_index = self.topic_rng.below(n) as usize;
         let replica_shift = self.topic_rng.below(n) as usize;
-        let assignment = assign_replicas_rack_unaware(&live, partitions, replication_factor, start_index, replica_shift);
+        let assignment = assign_replicas_rack_unaware(
+            &live,
+            partitions,
+            replication_factor,
+            start_index,
+            replica_shift,
+        );
         let metadata: Vec<PartitionMetadata> = assignment
             .into_iter()
-            .map(|replicas| PartitionMetadata { leader: Some(replicas[0]), leader_epoch: 0, isr: replicas.clone(), replicas })
+            .map(|replicas| PartitionMetadata {
+                leader: Some(replicas[0]),
+                leader_epoch: 0,
+                isr: replicas.clone(),
+                replicas,
+            })
             .collect();
         self.append_metadata("TopicRecord", format!("topic {name}"));
         for (index, partition) in metadata.iter().enumerate() {
             self.append_metadata(
                 "PartitionRecord",
-                format!("{name}-{index}: replicas {:?}, leader {}", partition.replicas, partition.replicas[0]),
+                format!(
+                    "{name}-{index}: replicas {:?}, leader {}",
+                    partition.replicas, partition.replicas[0]
+                ),
             );
         }
         let placement = metadata
@@ -908,7 +1182,14 @@ impl Cluster {
             .map(|(i, p)| format!("{name}-{i} on {:?}", p.replicas))
             .collect::<Vec<_>>()
             .join(", ");
-        self.topics.insert(name.clone(), Topic { name: name.clone(), config, partitions: metadata });
+        self.topics.insert(
+            name.clone(),
+            Topic {
+                name: name.clone(),
+                config,
+                partitions: metadata,
+            },
+        );
         self.emit(
             EventKind::TopicCreated { topic: name.clone(), partitions, replication_factor },
             format!(
@@ -924,15 +1205,29 @@ impl Cluster {
 
     fn delete_topic(&mut self, name: &str) -> Result<(), BrokerError> {
         let controller = self.require_controller()?;
-        let topic = self
-            .topics
-            .remove(name)
-            .ok_or_else(|| BrokerError::UnknownTopicOrPartition { topic: name.to_string(), partition: None })?;
+        let topic =
+            self.topics
+                .remove(name)
+                .ok_or_else(|| BrokerError::UnknownTopicOrPartition {
+                    topic: name.to_string(),
+                    partition: None,
+                })?;
         self.append_metadata("RemoveTopicRecord", format!("topic {name}"));
-        self.emit(EventKind::TopicDeleted { topic: name.to_string() }, format!("{controller} deletes topic {name}"));
+        self.emit(
+            EventKind::TopicDeleted {
+                topic: name.to_string(),
+            },
+            format!("{controller} deletes topic {name}"),
+        );
         for (index, metadata) in topic.partitions.iter().enumerate() {
             for &broker in &metadata.replicas {
-                self.send(controller, Node::Broker(broker), Payload::StopReplica { partition: TopicPartition::new(name, index as u32) });
+                self.send(
+                    controller,
+                    Node::Broker(broker),
+                    Payload::StopReplica {
+                        partition: TopicPartition::new(name, index as u32),
+                    },
+                );
             }
         }
         for producer in self.producers.values_mut() {
@@ -941,29 +1236,65 @@ impl Cluster {
         Ok(())
     }
 
-    fn alter_topic_config(&mut self, name: &str, configs: &BTreeMap<String, String>) -> Result<(), BrokerError> {
+    fn alter_topic_config(
+        &mut self,
+        name: &str,
+        configs: &BTreeMap<String, String>,
+    ) -> Result<(), BrokerError> {
         let topic = self
             .topics
             .get(name)
-            .ok_or_else(|| BrokerError::UnknownTopicOrPartition { topic: name.to_string(), partition: None })?;
+            .ok_or_else(|| BrokerError::UnknownTopicOrPartition {
+                topic: name.to_string(),
+                partition: None,
+            })?;
         let config = topic.config.with_overrides(configs)?;
         self.require_controller()?;
-        let enables_unclean = config.unclean_leader_election_enable && !topic.config.unclean_leader_election_enable;
+        let enables_unclean =
+            config.unclean_leader_election_enable && !topic.config.unclean_leader_election_enable;
         self.topics.get_mut(name).expect("checked").config = config;
-        let changes = configs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ");
+        let changes = configs
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         self.append_metadata("ConfigRecord", format!("topic {name}: {changes}"));
-        self.emit(EventKind::TopicConfigAltered { topic: name.to_string() }, format!("topic {name} now has {changes}"));
+        self.emit(
+            EventKind::TopicConfigAltered {
+                topic: name.to_string(),
+            },
+            format!("topic {name} now has {changes}"),
+        );
         if enables_unclean {
             // Kafka's controller retries offline partitions when unclean election is enabled.
-            let offline: Vec<TopicPartition> = self.all_partitions().into_iter().filter(|tp| tp.topic == name).collect();
+            let offline: Vec<TopicPartition> = self
+                .all_partitions()
+                .into_iter()
+                .filter(|tp| tp.topic == name)
+                .collect();
             for partition in offline {
                 let metadata = self.partition_metadata(&partition).expect("listed").clone();
                 if metadata.leader.is_some() {
                     continue;
                 }
-                if let Some(election) = elect_leader(&metadata.replicas, &metadata.isr, |b| self.broker_eligible(b), true) {
-                    let isr = if election.unclean { vec![election.leader] } else { metadata.isr.clone() };
-                    self.change_partition(&partition, Some(election.leader), isr, "unclean election was enabled", election.unclean);
+                if let Some(election) = elect_leader(
+                    &metadata.replicas,
+                    &metadata.isr,
+                    |b| self.broker_eligible(b),
+                    true,
+                ) {
+                    let isr = if election.unclean {
+                        vec![election.leader]
+                    } else {
+                        metadata.isr.clone()
+                    };
+                    self.change_partition(
+                        &partition,
+                        Some(election.leader),
+                        isr,
+                        "unclean election was enabled",
+                        election.unclean,
+                    );
                 }
             }
         }
@@ -972,7 +1303,9 @@ impl Cluster {
 
     fn add_producer(&mut self, config: super::producer::ProducerConfig) -> Result<(), BrokerError> {
         if self.producers.len() >= MAX_PRODUCERS {
-            return Err(BrokerError::PolicyViolation { reason: format!("the playground runs at most {MAX_PRODUCERS} producers") });
+            return Err(BrokerError::PolicyViolation {
+                reason: format!("the playground runs at most {MAX_PRODUCERS} producers"),
+            });
         }
         let id = self.producers.keys().next_back().map_or(1, |last| last + 1);
         let producer = Producer::new(id, config);
@@ -981,7 +1314,10 @@ impl Cluster {
         let idempotent = producer.config.enable_idempotence;
         self.producers.insert(id, producer);
         self.emit(
-            EventKind::ProducerAdded { producer: id, producer_id },
+            EventKind::ProducerAdded {
+                producer: id,
+                producer_id,
+            },
             format!("producer {id} starts with acks={acks}, enable.idempotence={idempotent}"),
         );
         Ok(())
@@ -998,21 +1334,33 @@ impl Cluster {
     fn crash_broker(&mut self, broker: BrokerId) -> Result<(), BrokerError> {
         self.check_node(Node::Broker(broker))?;
         if !self.brokers[&broker].alive {
-            return Err(BrokerError::BrokerNotAvailable { broker, reason: "is already down".into() });
+            return Err(BrokerError::BrokerNotAvailable {
+                broker,
+                reason: "is already down".into(),
+            });
         }
         let node = self.brokers.get_mut(&broker).expect("checked");
         node.alive = false;
         // Memory is lost: roles, purgatories, follower tracking. The disk (logs, HW
         // checkpoints) survives.
         for replica in node.replicas.values_mut() {
-            if let ReplicaRole::Leader { parked_produces, .. } = &replica.role {
+            if let ReplicaRole::Leader {
+                parked_produces, ..
+            } = &replica.role
+            {
                 for parked in parked_produces {
                     self.network.cancel(parked.timeout_timer);
                 }
             }
-            replica.role = ReplicaRole::Follower { leader: None, fetch_in_flight: false };
+            replica.role = ReplicaRole::Follower {
+                leader: None,
+                fetch_in_flight: false,
+            };
         }
-        self.emit(EventKind::BrokerCrashed { broker }, format!("broker {broker} crashes; its log stays on disk"));
+        self.emit(
+            EventKind::BrokerCrashed { broker },
+            format!("broker {broker} crashes; its log stays on disk"),
+        );
         if self.active_controller == Some(Node::Broker(broker)) {
             // ZooKeeper mode: the controller's own session must expire first.
             self.active_controller = None;
@@ -1025,7 +1373,10 @@ impl Cluster {
     fn restart_broker(&mut self, broker: BrokerId) -> Result<(), BrokerError> {
         self.check_node(Node::Broker(broker))?;
         if self.brokers[&broker].alive {
-            return Err(BrokerError::BrokerNotAvailable { broker, reason: "is already running".into() });
+            return Err(BrokerError::BrokerNotAvailable {
+                broker,
+                reason: "is already running".into(),
+            });
         }
         let node = self.brokers.get_mut(&broker).expect("checked");
         node.alive = true;
@@ -1037,8 +1388,14 @@ impl Cluster {
             format!("broker {broker} starts again with the log it had and registers with the controller"),
         );
         match self.active_controller {
-            Some(controller) => self.send(Node::Broker(broker), controller, Payload::BrokerRegistration { broker }),
-            None if self.config.controller_mode == ControllerMode::Zookeeper => self.schedule_controller_election(0),
+            Some(controller) => self.send(
+                Node::Broker(broker),
+                controller,
+                Payload::BrokerRegistration { broker },
+            ),
+            None if self.config.controller_mode == ControllerMode::Zookeeper => {
+                self.schedule_controller_election(0)
+            }
             None => {}
         }
         Ok(())
@@ -1047,9 +1404,14 @@ impl Cluster {
     fn crash_controller(&mut self, controller: u32) -> Result<(), BrokerError> {
         self.check_node(Node::Controller(controller))?;
         if !self.controllers[&controller].alive {
-            return Err(BrokerError::PolicyViolation { reason: format!("controller {controller} is already down") });
+            return Err(BrokerError::PolicyViolation {
+                reason: format!("controller {controller} is already down"),
+            });
         }
-        self.controllers.get_mut(&controller).expect("checked").alive = false;
+        self.controllers
+            .get_mut(&controller)
+            .expect("checked")
+            .alive = false;
         let what = match self.config.controller_mode {
             ControllerMode::Kraft => format!("controller {controller} crashes"),
             ControllerMode::Zookeeper => format!("ZooKeeper server {controller} crashes"),
@@ -1061,15 +1423,23 @@ impl Cluster {
         if was_active || !quorum {
             if self.active_controller.is_some() && !quorum {
                 self.emit(
-                    EventKind::ControllerElected { node: None, epoch: self.controller_epoch },
-                    format!("the quorum is lost ({alive} of {} alive): no metadata can change", self.controllers.len()),
+                    EventKind::ControllerElected {
+                        node: None,
+                        epoch: self.controller_epoch,
+                    },
+                    format!(
+                        "the quorum is lost ({alive} of {} alive): no metadata can change",
+                        self.controllers.len()
+                    ),
                 );
             }
             if !quorum || was_active {
                 self.active_controller = None;
             }
             if quorum {
-                self.schedule_controller_election(self.config.controller_quorum_election_timeout_ms);
+                self.schedule_controller_election(
+                    self.config.controller_quorum_election_timeout_ms,
+                );
             }
         }
         Ok(())
@@ -1078,10 +1448,18 @@ impl Cluster {
     fn restart_controller(&mut self, controller: u32) -> Result<(), BrokerError> {
         self.check_node(Node::Controller(controller))?;
         if self.controllers[&controller].alive {
-            return Err(BrokerError::PolicyViolation { reason: format!("controller {controller} is already running") });
+            return Err(BrokerError::PolicyViolation {
+                reason: format!("controller {controller} is already running"),
+            });
         }
-        self.controllers.get_mut(&controller).expect("checked").alive = true;
-        self.emit(EventKind::ControllerRestarted { controller }, format!("controller node {controller} starts again"));
+        self.controllers
+            .get_mut(&controller)
+            .expect("checked")
+            .alive = true;
+        self.emit(
+            EventKind::ControllerRestarted { controller },
+            format!("controller node {controller} starts again"),
+        );
         let alive = self.controllers.values().filter(|c| c.alive).count();
         if self.active_controller.is_none() && has_majority(alive, self.controllers.len()) {
             self.schedule_controller_election(self.config.controller_quorum_election_timeout_ms);
@@ -1093,12 +1471,19 @@ impl Cluster {
         self.check_node(a)?;
         self.check_node(b)?;
         if a == b {
-            return Err(BrokerError::PolicyViolation { reason: format!("{a} has no link to itself") });
+            return Err(BrokerError::PolicyViolation {
+                reason: format!("{a} has no link to itself"),
+            });
         }
         if !self.network.cut(a, b) {
-            return Err(BrokerError::PolicyViolation { reason: format!("the link between {a} and {b} is already cut") });
+            return Err(BrokerError::PolicyViolation {
+                reason: format!("the link between {a} and {b} is already cut"),
+            });
         }
-        self.emit(EventKind::LinkCut { a, b }, format!("the network link between {a} and {b} is cut"));
+        self.emit(
+            EventKind::LinkCut { a, b },
+            format!("the network link between {a} and {b} is cut"),
+        );
         // A broker cut off from the active controller stops heartbeating to it.
         if let Some(controller) = self.active_controller {
             for (x, y) in [(a, b), (b, a)] {
@@ -1114,9 +1499,14 @@ impl Cluster {
         self.check_node(a)?;
         self.check_node(b)?;
         if !self.network.heal(a, b) {
-            return Err(BrokerError::PolicyViolation { reason: format!("the link between {a} and {b} is not cut") });
+            return Err(BrokerError::PolicyViolation {
+                reason: format!("the link between {a} and {b} is not cut"),
+            });
         }
-        self.emit(EventKind::LinkHealed { a, b }, format!("the network link between {a} and {b} works again"));
+        self.emit(
+            EventKind::LinkHealed { a, b },
+            format!("the network link between {a} and {b} works again"),
+        );
         for (x, y) in [(a, b), (b, a)] {
             if let Node::Broker(broker) = x {
                 if Some(y) == self.active_controller && self.brokers[&broker].alive {
@@ -1124,7 +1514,11 @@ impl Cluster {
                         self.network.cancel(key);
                     }
                     // The broker re-registers (if fenced) and re-learns its partitions.
-                    self.send(Node::Broker(broker), y, Payload::BrokerRegistration { broker });
+                    self.send(
+                        Node::Broker(broker),
+                        y,
+                        Payload::BrokerRegistration { broker },
+                    );
                 }
                 if let Node::Broker(other) = y {
                     self.resume_fetchers(broker, Some(other));
@@ -1152,25 +1546,42 @@ impl Cluster {
 
     fn elect_preferred_leader(&mut self, topic: &str, partition: u32) -> Result<(), BrokerError> {
         let tp = TopicPartition::new(topic, partition);
-        let metadata = self
-            .partition_metadata(&tp)
-            .cloned()
-            .ok_or_else(|| BrokerError::UnknownTopicOrPartition { topic: topic.to_string(), partition: Some(partition) })?;
+        let metadata = self.partition_metadata(&tp).cloned().ok_or_else(|| {
+            BrokerError::UnknownTopicOrPartition {
+                topic: topic.to_string(),
+                partition: Some(partition),
+            }
+        })?;
         let preferred = metadata.preferred_leader();
         if metadata.leader == Some(preferred) {
-            return Err(BrokerError::ElectionNotNeeded { topic: topic.to_string(), partition });
+            return Err(BrokerError::ElectionNotNeeded {
+                topic: topic.to_string(),
+                partition,
+            });
         }
         if !metadata.isr.contains(&preferred) || !self.broker_eligible(preferred) {
-            return Err(BrokerError::PreferredLeaderNotAvailable { topic: topic.to_string(), partition, preferred });
+            return Err(BrokerError::PreferredLeaderNotAvailable {
+                topic: topic.to_string(),
+                partition,
+                preferred,
+            });
         }
         self.require_controller()?;
-        self.change_partition(&tp, Some(preferred), metadata.isr, "preferred leader election", false);
+        self.change_partition(
+            &tp,
+            Some(preferred),
+            metadata.isr,
+            "preferred leader election",
+            false,
+        );
         Ok(())
     }
 
     fn advance_clock(&mut self, ms: u64) -> Result<(), BrokerError> {
         if ms == 0 || ms > 31_536_000_000 {
-            return Err(BrokerError::PolicyViolation { reason: "advance the clock by 1 ms to one year".into() });
+            return Err(BrokerError::PolicyViolation {
+                reason: "advance the clock by 1 ms to one year".into(),
+            });
         }
         let until = self.tick + ms;
         let mut collected = Vec::new();
@@ -1179,7 +1590,10 @@ impl Cluster {
         }
         self.tick = until;
         self.out = collected;
-        self.emit(EventKind::ClockAdvanced { to_tick: until }, format!("{ms} ms pass; the log cleaner runs"));
+        self.emit(
+            EventKind::ClockAdvanced { to_tick: until },
+            format!("{ms} ms pass; the log cleaner runs"),
+        );
         self.run_log_cleaner();
         Ok(())
     }
@@ -1188,12 +1602,21 @@ impl Cluster {
     /// (Kafka never deletes or compacts what consumers cannot read yet).
     fn run_log_cleaner(&mut self) {
         let now = self.tick;
-        let configs: BTreeMap<String, TopicConfig> = self.topics.iter().map(|(n, t)| (n.clone(), t.config.clone())).collect();
+        let configs: BTreeMap<String, TopicConfig> = self
+            .topics
+            .iter()
+            .map(|(n, t)| (n.clone(), t.config.clone()))
+            .collect();
         let mut events = Vec::new();
         for broker in self.brokers.values_mut().filter(|b| b.alive) {
             for (partition, replica) in broker.replicas.iter_mut() {
-                let Some(config) = configs.get(&partition.topic) else { continue };
-                let deleted = replica.log.apply_retention(now, config, replica.high_watermark) as u64;
+                let Some(config) = configs.get(&partition.topic) else {
+                    continue;
+                };
+                let deleted = replica
+                    .log
+                    .apply_retention(now, config, replica.high_watermark)
+                    as u64;
                 if deleted > 0 {
                     events.push((
                         EventKind::SegmentsDeleted {

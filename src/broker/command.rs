@@ -21,9 +21,14 @@ pub enum Command {
         #[serde(default)]
         configs: BTreeMap<String, String>,
     },
-    DeleteTopic { name: String },
+    DeleteTopic {
+        name: String,
+    },
     /// `kafka-configs.sh --alter --entity-type topics --add-config k=v`.
-    AlterTopicConfig { name: String, configs: BTreeMap<String, String> },
+    AlterTopicConfig {
+        name: String,
+        configs: BTreeMap<String, String>,
+    },
     /// Starts a producer client; its id is the next free number from 1.
     AddProducer {
         #[serde(default)]
@@ -44,22 +49,45 @@ pub enum Command {
         partition: Option<u32>,
     },
     /// Kills a broker process: in-flight requests to it are lost, its disk survives.
-    CrashBroker { broker: BrokerId },
+    CrashBroker {
+        broker: BrokerId,
+    },
     /// Starts a crashed broker again; it registers with the controller and catches up.
-    RestartBroker { broker: BrokerId },
+    RestartBroker {
+        broker: BrokerId,
+    },
     /// Kills a KRaft controller voter (or a ZooKeeper server in ZooKeeper mode).
-    CrashController { controller: u32 },
-    RestartController { controller: u32 },
+    CrashController {
+        controller: u32,
+    },
+    RestartController {
+        controller: u32,
+    },
     /// Cuts the network link between two nodes: messages either way are lost until healed.
-    CutLink { a: Node, b: Node },
-    HealLink { a: Node, b: Node },
+    CutLink {
+        a: Node,
+        b: Node,
+    },
+    HealLink {
+        a: Node,
+        b: Node,
+    },
     /// Sets one link's one-way latency, e.g. to make a follower slow.
-    SetLinkLatency { a: Node, b: Node, latency_ms: u64 },
+    SetLinkLatency {
+        a: Node,
+        b: Node,
+        latency_ms: u64,
+    },
     /// `kafka-leader-election.sh --election-type PREFERRED`.
-    ElectPreferredLeader { topic: String, partition: u32 },
+    ElectPreferredLeader {
+        topic: String,
+        partition: u32,
+    },
     /// Lets time pass: everything due in the next `ms` ticks happens, then retention and
     /// compaction run as the log cleaner would.
-    AdvanceClock { ms: u64 },
+    AdvanceClock {
+        ms: u64,
+    },
 }
 
 fn first_producer() -> u32 {

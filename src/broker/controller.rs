@@ -57,11 +57,17 @@ pub fn elect_leader(
     unclean_leader_election_enable: bool,
 ) -> Option<Election> {
     if let Some(&leader) = replicas.iter().find(|&&r| isr.contains(&r) && eligible(r)) {
-        return Some(Election { leader, unclean: false });
+        return Some(Election {
+            leader,
+            unclean: false,
+        });
     }
     if unclean_leader_election_enable {
         if let Some(&leader) = replicas.iter().find(|&&r| eligible(r)) {
-            return Some(Election { leader, unclean: true });
+            return Some(Election {
+                leader,
+                unclean: true,
+            });
         }
     }
     None
@@ -93,20 +99,42 @@ mod tests {
 
     #[test]
     fn clean_election_follows_assignment_order() {
-        assert_eq!(elect_leader(&[2, 1, 3], &[1, 2, 3], |_| true, false).unwrap().leader, 2);
-        assert_eq!(elect_leader(&[2, 1, 3], &[1, 3], |_| true, false).unwrap().leader, 1);
+        assert_eq!(
+            elect_leader(&[2, 1, 3], &[1, 2, 3], |_| true, false)
+                .unwrap()
+                .leader,
+            2
+        );
+        assert_eq!(
+            elect_leader(&[2, 1, 3], &[1, 3], |_| true, false)
+                .unwrap()
+                .leader,
+            1
+        );
     }
 
     #[test]
     fn dead_isr_members_are_skipped() {
         let election = elect_leader(&[1, 2, 3], &[1, 2, 3], |b| b == 3, false).unwrap();
-        assert_eq!(election, Election { leader: 3, unclean: false });
+        assert_eq!(
+            election,
+            Election {
+                leader: 3,
+                unclean: false
+            }
+        );
     }
 
     #[test]
     fn unclean_only_when_enabled_and_no_isr_member_lives() {
         assert!(elect_leader(&[1, 2], &[1], |b| b == 2, false).is_none());
-        assert_eq!(elect_leader(&[1, 2], &[1], |b| b == 2, true), Some(Election { leader: 2, unclean: true }));
+        assert_eq!(
+            elect_leader(&[1, 2], &[1], |b| b == 2, true),
+            Some(Election {
+                leader: 2,
+                unclean: true
+            })
+        );
         assert!(elect_leader(&[1, 2], &[1], |_| false, true).is_none());
     }
 

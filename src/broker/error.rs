@@ -17,23 +17,48 @@ pub enum BrokerError {
     /// `TOPIC_ALREADY_EXISTS`.
     TopicAlreadyExists { topic: String },
     /// `UNKNOWN_TOPIC_OR_PARTITION`.
-    UnknownTopicOrPartition { topic: String, partition: Option<u32> },
+    UnknownTopicOrPartition {
+        topic: String,
+        partition: Option<u32>,
+    },
     /// `INVALID_PARTITIONS`: partition count outside 1..=max.
     InvalidPartitions { requested: u32, max: u32 },
     /// `INVALID_REPLICATION_FACTOR`: more replicas than live brokers, or fewer than one.
     InvalidReplicationFactor { requested: u32, live_brokers: u32 },
     /// `INVALID_CONFIG`: a topic or cluster config value Kafka would refuse.
-    InvalidConfig { name: String, value: String, reason: String },
+    InvalidConfig {
+        name: String,
+        value: String,
+        reason: String,
+    },
     /// `POLICY_VIOLATION` stands in for the playground's own bounds (topic count, broker count).
     PolicyViolation { reason: String },
     /// `MESSAGE_TOO_LARGE` / `RecordTooLargeException`: the record is bigger than `max.message.bytes`.
-    RecordTooLarge { size_bytes: u64, max_message_bytes: u64 },
+    RecordTooLarge {
+        size_bytes: u64,
+        max_message_bytes: u64,
+    },
     /// `NOT_ENOUGH_REPLICAS`: acks=all and the ISR is smaller than `min.insync.replicas`.
-    NotEnoughReplicas { topic: String, partition: u32, isr_size: u32, min_insync_replicas: u32 },
+    NotEnoughReplicas {
+        topic: String,
+        partition: u32,
+        isr_size: u32,
+        min_insync_replicas: u32,
+    },
     /// `NOT_LEADER_OR_FOLLOWER`: the request reached a broker that does not lead the partition.
-    NotLeaderOrFollower { topic: String, partition: u32, broker: BrokerId },
+    NotLeaderOrFollower {
+        topic: String,
+        partition: u32,
+        broker: BrokerId,
+    },
     /// `OFFSET_OUT_OF_RANGE`: a read below the log start offset or above the log end offset.
-    OffsetOutOfRange { topic: String, partition: u32, offset: u64, log_start_offset: u64, log_end_offset: u64 },
+    OffsetOutOfRange {
+        topic: String,
+        partition: u32,
+        offset: u64,
+        log_start_offset: u64,
+        log_end_offset: u64,
+    },
     /// `BROKER_NOT_AVAILABLE`: the broker is unknown, or not in the state the command needs.
     BrokerNotAvailable { broker: BrokerId, reason: String },
     /// A node id that is not part of this cluster (a fault command aimed at nothing).
@@ -41,9 +66,18 @@ pub enum BrokerError {
     /// `UNKNOWN_PRODUCER_ID`-like: a produce command names a producer that was never added.
     UnknownProducer { producer: u32 },
     /// The playground's bound on records kept per partition was reached (`POLICY_VIOLATION`).
-    LogFull { topic: String, partition: u32, max_records: u64 },
+    LogFull {
+        topic: String,
+        partition: u32,
+        max_records: u64,
+    },
     /// `OUT_OF_ORDER_SEQUENCE_NUMBER`: an idempotent producer's sequence skipped ahead.
-    OutOfOrderSequence { topic: String, partition: u32, expected: i32, received: i32 },
+    OutOfOrderSequence {
+        topic: String,
+        partition: u32,
+        expected: i32,
+        received: i32,
+    },
     /// `REQUEST_TIMED_OUT`: no answer within `request.timeout.ms`.
     RequestTimedOut { topic: String, partition: u32 },
     /// `LEADER_NOT_AVAILABLE`: the partition has no leader right now.
@@ -51,7 +85,11 @@ pub enum BrokerError {
     /// `NOT_CONTROLLER`: no active controller (the quorum is lost), so metadata cannot change.
     NotController,
     /// `PREFERRED_LEADER_NOT_AVAILABLE`: the preferred replica is not in the ISR or not live.
-    PreferredLeaderNotAvailable { topic: String, partition: u32, preferred: BrokerId },
+    PreferredLeaderNotAvailable {
+        topic: String,
+        partition: u32,
+        preferred: BrokerId,
+    },
     /// `ELECTION_NOT_NEEDED`: the preferred replica already leads.
     ElectionNotNeeded { topic: String, partition: u32 },
 }

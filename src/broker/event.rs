@@ -21,47 +21,173 @@ pub struct Event {
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum EventKind {
     /// A request or response left `from` and will reach `to` at `deliver_tick`.
-    MessageSent { id: u64, from: Node, to: Node, label: String, deliver_tick: u64 },
+    MessageSent {
+        id: u64,
+        from: Node,
+        to: Node,
+        label: String,
+        deliver_tick: u64,
+    },
     /// It arrived.
-    MessageDelivered { id: u64, from: Node, to: Node, label: String },
+    MessageDelivered {
+        id: u64,
+        from: Node,
+        to: Node,
+        label: String,
+    },
     /// It was lost: the link is cut or the receiver is down.
-    MessageLost { id: u64, from: Node, to: Node, label: String },
+    MessageLost {
+        id: u64,
+        from: Node,
+        to: Node,
+        label: String,
+    },
     /// A timer of `node` went off (a session timeout, a retry backoff, a lag check).
-    TimerFired { node: Node, label: String },
-    TopicCreated { topic: String, partitions: u32, replication_factor: u32 },
-    TopicDeleted { topic: String },
-    TopicConfigAltered { topic: String },
-    ProducerAdded { producer: u32, producer_id: u64 },
+    TimerFired {
+        node: Node,
+        label: String,
+    },
+    TopicCreated {
+        topic: String,
+        partitions: u32,
+        replication_factor: u32,
+    },
+    TopicDeleted {
+        topic: String,
+    },
+    TopicConfigAltered {
+        topic: String,
+    },
+    ProducerAdded {
+        producer: u32,
+        producer_id: u64,
+    },
     /// A producer handed a record to its sender thread, for partition `partition`.
-    RecordSent { producer: u32, partition: TopicPartition, key: Option<String>, how_chosen: String },
+    RecordSent {
+        producer: u32,
+        partition: TopicPartition,
+        key: Option<String>,
+        how_chosen: String,
+    },
     /// A broker's replica appended a record at `offset`.
-    RecordAppended { broker: BrokerId, partition: TopicPartition, offset: u64, leader_epoch: u32, as_leader: bool },
+    RecordAppended {
+        broker: BrokerId,
+        partition: TopicPartition,
+        offset: u64,
+        leader_epoch: u32,
+        as_leader: bool,
+    },
     /// A retried record that the leader already has (idempotence); not appended again.
-    DuplicateDiscarded { broker: BrokerId, partition: TopicPartition, offset: u64 },
-    HighWatermarkMoved { broker: BrokerId, partition: TopicPartition, from: u64, to: u64 },
-    ProduceAcknowledged { producer: u32, partition: TopicPartition, offset: Option<u64> },
-    ProduceFailed { producer: u32, partition: TopicPartition, error: String },
-    ProduceRetryScheduled { producer: u32, partition: TopicPartition, error: String, attempt: u32 },
-    MetadataRefreshed { producer: u32, partition: TopicPartition, leader: Option<BrokerId> },
-    IsrChanged { partition: TopicPartition, isr: Vec<BrokerId>, reason: String },
-    LeaderElected { partition: TopicPartition, leader: Option<BrokerId>, leader_epoch: u32, unclean: bool },
-    BecameLeader { broker: BrokerId, partition: TopicPartition, leader_epoch: u32 },
-    BecameFollower { broker: BrokerId, partition: TopicPartition, leader: Option<BrokerId>, leader_epoch: u32 },
-    LogTruncated { broker: BrokerId, partition: TopicPartition, to_offset: u64, records_removed: u64 },
-    BrokerCrashed { broker: BrokerId },
-    BrokerRestarted { broker: BrokerId },
-    BrokerFenced { broker: BrokerId },
-    BrokerUnfenced { broker: BrokerId },
-    ControllerCrashed { controller: u32 },
-    ControllerRestarted { controller: u32 },
+    DuplicateDiscarded {
+        broker: BrokerId,
+        partition: TopicPartition,
+        offset: u64,
+    },
+    HighWatermarkMoved {
+        broker: BrokerId,
+        partition: TopicPartition,
+        from: u64,
+        to: u64,
+    },
+    ProduceAcknowledged {
+        producer: u32,
+        partition: TopicPartition,
+        offset: Option<u64>,
+    },
+    ProduceFailed {
+        producer: u32,
+        partition: TopicPartition,
+        error: String,
+    },
+    ProduceRetryScheduled {
+        producer: u32,
+        partition: TopicPartition,
+        error: String,
+        attempt: u32,
+    },
+    MetadataRefreshed {
+        producer: u32,
+        partition: TopicPartition,
+        leader: Option<BrokerId>,
+    },
+    IsrChanged {
+        partition: TopicPartition,
+        isr: Vec<BrokerId>,
+        reason: String,
+    },
+    LeaderElected {
+        partition: TopicPartition,
+        leader: Option<BrokerId>,
+        leader_epoch: u32,
+        unclean: bool,
+    },
+    BecameLeader {
+        broker: BrokerId,
+        partition: TopicPartition,
+        leader_epoch: u32,
+    },
+    BecameFollower {
+        broker: BrokerId,
+        partition: TopicPartition,
+        leader: Option<BrokerId>,
+        leader_epoch: u32,
+    },
+    LogTruncated {
+        broker: BrokerId,
+        partition: TopicPartition,
+        to_offset: u64,
+        records_removed: u64,
+    },
+    BrokerCrashed {
+        broker: BrokerId,
+    },
+    BrokerRestarted {
+        broker: BrokerId,
+    },
+    BrokerFenced {
+        broker: BrokerId,
+    },
+    BrokerUnfenced {
+        broker: BrokerId,
+    },
+    ControllerCrashed {
+        controller: u32,
+    },
+    ControllerRestarted {
+        controller: u32,
+    },
     /// A new active controller: a KRaft voter, or a broker in ZooKeeper mode.
-    ControllerElected { node: Option<Node>, epoch: u32 },
-    LinkCut { a: Node, b: Node },
-    LinkHealed { a: Node, b: Node },
-    LinkLatencySet { a: Node, b: Node, latency_ms: u64 },
-    SegmentsDeleted { broker: BrokerId, partition: TopicPartition, records_removed: u64, log_start_offset: u64 },
-    LogCompacted { broker: BrokerId, partition: TopicPartition, records_removed: u64 },
-    ClockAdvanced { to_tick: u64 },
+    ControllerElected {
+        node: Option<Node>,
+        epoch: u32,
+    },
+    LinkCut {
+        a: Node,
+        b: Node,
+    },
+    LinkHealed {
+        a: Node,
+        b: Node,
+    },
+    LinkLatencySet {
+        a: Node,
+        b: Node,
+        latency_ms: u64,
+    },
+    SegmentsDeleted {
+        broker: BrokerId,
+        partition: TopicPartition,
+        records_removed: u64,
+        log_start_offset: u64,
+    },
+    LogCompacted {
+        broker: BrokerId,
+        partition: TopicPartition,
+        records_removed: u64,
+    },
+    ClockAdvanced {
+        to_tick: u64,
+    },
 }
 
 impl Event {

@@ -52,7 +52,10 @@ impl Record {
     pub fn size_of(key: Option<&str>, value: Option<&str>, headers: &[(String, String)]) -> u64 {
         let payload = key.map_or(0, str::len)
             + value.map_or(0, str::len)
-            + headers.iter().map(|(k, v)| k.len() + v.len() + 2).sum::<usize>();
+            + headers
+                .iter()
+                .map(|(k, v)| k.len() + v.len() + 2)
+                .sum::<usize>();
         RECORD_BATCH_OVERHEAD_BYTES + 7 + payload as u64
     }
 
@@ -92,7 +95,10 @@ impl Default for PartitionLog {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReadOutcome<'a> {
     Records(&'a [Record]),
-    OutOfRange { log_start_offset: u64, log_end_offset: u64 },
+    OutOfRange {
+        log_start_offset: u64,
+        log_end_offset: u64,
+    },
 }
 
 impl PartitionLog {
@@ -101,7 +107,12 @@ impl PartitionLog {
             records: Vec::new(),
             log_start_offset: 0,
             log_end_offset: 0,
-            segments: vec![Segment { base_offset: 0, size_bytes: 0, created_tick, max_timestamp: 0 }],
+            segments: vec![Segment {
+                base_offset: 0,
+                size_bytes: 0,
+                created_tick,
+                max_timestamp: 0,
+            }],
             epoch_starts: Vec::new(),
         }
     }
@@ -137,7 +148,13 @@ impl PartitionLog {
 
     /// Appends a record as a leader does: it gets the next offset and the leader's epoch.
     /// Returns the offset.
-    pub fn append_as_leader(&mut self, mut record: Record, leader_epoch: u32, now: u64, config: &TopicConfig) -> u64 {
+    pub fn append_as_leader(
+        &mut self,
+        mut record: Record,
+        leader_epoch: u32,
+        now: u64,
+        config: &TopicConfig,
+    ) -> u64 {
         record.offset = self.log_end_offset;
         record.leader_epoch = leader_epoch;
         self.append_replicated(record, now, config);
@@ -146,12 +163,18 @@ impl PartitionLog {
 
     /// Appends a record copied from the leader, keeping its offset and epoch.
     pub fn append_replicated(&mut self, record: Record, now: u64, config: &TopicConfig) {
-        debug_assert!(record.offset >= self.log_end_offset, "offsets strictly increase");
+        debug_assert!(
+            record.offset >= self.log_end_offset,
+            "offsets strictly increase"
+        );
         if self.latest_epoch() != Some(record.leader_epoch) {
             self.epoch_starts.push((record.leader_epoch, record.offset));
         }
         self.maybe_roll(record.size_in_bytes(), now, config);
-        let segment = self.segments.last_mut().expect("a log always has an active segment");
+        let segment = self
+            .segments
+            .last_mut()
+            .expect("a log always has an active segment");
         segment.size_bytes += record.size_in_bytes();
         segment.max_timestamp = segment.max_timestamp.max(record.timestamp);
         self.log_end_offset = record.offset + 1;
@@ -162,8 +185,10 @@ impl PartitionLog {
     /// the active segment is older than `segment.ms` (Kafka's `LogSegment.shouldRoll`).
     fn maybe_roll(&mut self, next_record_bytes: u64, now: u64, config: &TopicConfig) {
         let active = self.segments.last().expect("active segment");
-        let full = active.size_bytes > 0 && active.size_bytes + next_record_bytes > config.segment_bytes;
-        let old = active.size_bytes > 0 && now.saturating_sub(active.created_tick) >= config.segment_ms;
+        let full =
+            active.size_bytes > 0 && active.size_bytes + next_record_bytes > config.segment_bytes;
+        let old =
+            active.size_bytes > 0 && now.saturating_sub(active.created_tick) >= config.segment_ms;
         if full || old {
             self.segments.push(Segment {
                 base_offset: self.log_end_offset,
@@ -206,10 +231,18 @@ impl PartitionLog {
         let removed = self.records.len() - keep;
         self.records.truncate(keep);
         self.log_end_offset = offset.max(self.log_start_offset);
-        self.epoch_starts.retain(|&(_, start)| start < self.log_end_offset);
-        self.segments.retain(|s| s.base_offset < self.log_end_offset || s.base_offset == self.log_start_offset);
+        self.epoch_starts
+            .retain(|&(_, start)| start < self.log_end_offset);
+        self.segments.retain(|s| {
+            s.base_offset < self.log_end_offset || s.base_offset == self.log_start_offset
+        });
         if self.segments.is_empty() {
-            self.segments.push(Segment { base_offset: self.log_end_offset, size_bytes: 0, created_tick: 0, max_timestamp: 0 });
+            self.segments.push(Segment {
+                base_offset: self.log_end_offset,
+                size_bytes: 0,
+                created_tick: 0,
+                max_timestamp: 0,
+            });
         }
         self.recompute_segment_sizes();
         removed
@@ -225,7 +258,10 @@ impl PartitionLog {
             Some(latest) if requested_epoch >= latest => (latest, self.log_end_offset),
             Some(_) => {
                 // The largest known epoch <= requested ends where the next epoch starts.
-                let next = self.epoch_starts.iter().position(|&(epoch, _)| epoch > requested_epoch);
+                let next = self
+                    .epoch_starts
+                    .iter()
+                    .position(|&(epoch, _)| epoch > requested_epoch);
                 match next {
                     Some(0) => (requested_epoch, self.log_start_offset),
                     Some(index) => (self.epoch_starts[index - 1].0, self.epoch_starts[index].1),
@@ -239,7 +275,12 @@ impl PartitionLog {
     /// those whose newest record is older than `retention.ms`, and the oldest ones while the
     /// log is larger than `retention.bytes`. Never the active segment, and never past
     /// `max_deletable_offset` (the high watermark). Returns how many records went.
-    pub fn apply_retention(&mut self, now: u64, config: &TopicConfig, max_deletable_offset: u64) -> usize {
+    pub fn apply_retention(
+        &mut self,
+        now: u64,
+        config: &TopicConfig,
+        max_deletable_offset: u64,
+    ) -> usize {
         if !config.cleanup_policy.deletes() {
             return 0;
         }
@@ -256,7 +297,8 @@ impl PartitionLog {
             let expired = config.retention_ms >= 0
                 && segment.size_bytes > 0
                 && now.saturating_sub(segment.max_timestamp) > config.retention_ms as u64;
-            let oversized = config.retention_bytes >= 0 && total - segment.size_bytes >= config.retention_bytes as u64;
+            let oversized = config.retention_bytes >= 0
+                && total - segment.size_bytes >= config.retention_bytes as u64;
             if !(expired || oversized) {
                 break;
             }
@@ -278,7 +320,12 @@ impl PartitionLog {
     /// only the newest record per key survives; tombstones older than `delete.retention.ms`
     /// go too. Records without a key cannot be compacted (Kafka rejects them on compacted
     /// topics; the playground keeps them). Returns how many records went.
-    pub fn compact(&mut self, now: u64, config: &TopicConfig, max_compactable_offset: u64) -> usize {
+    pub fn compact(
+        &mut self,
+        now: u64,
+        config: &TopicConfig,
+        max_compactable_offset: u64,
+    ) -> usize {
         if !config.cleanup_policy.compacts() || self.segments.len() < 2 {
             return 0;
         }
@@ -297,11 +344,14 @@ impl PartitionLog {
                 if record.offset >= limit {
                     return true;
                 }
-                let Some(key) = record.key.as_deref() else { return true };
+                let Some(key) = record.key.as_deref() else {
+                    return true;
+                };
                 if latest_by_key.get(key) != Some(&record.offset) {
                     return false;
                 }
-                !(record.is_tombstone() && now.saturating_sub(record.timestamp) > config.delete_retention_ms)
+                !(record.is_tombstone()
+                    && now.saturating_sub(record.timestamp) > config.delete_retention_ms)
             })
             .collect();
         let before = self.records.len();
@@ -318,7 +368,9 @@ impl PartitionLog {
             segment.max_timestamp = 0;
         }
         for record in &self.records {
-            let index = bases.partition_point(|&base| base <= record.offset).saturating_sub(1);
+            let index = bases
+                .partition_point(|&base| base <= record.offset)
+                .saturating_sub(1);
             let segment = &mut self.segments[index];
             segment.size_bytes += record.size_in_bytes();
             segment.max_timestamp = segment.max_timestamp.max(record.timestamp);
@@ -346,15 +398,24 @@ mod tests {
 
     fn small_segments() -> TopicConfig {
         // Each test record is 61 + 7 + 2 = 70 bytes; two fit in a 150-byte segment.
-        TopicConfig { segment_bytes: 150, ..TopicConfig::default() }
+        TopicConfig {
+            segment_bytes: 150,
+            ..TopicConfig::default()
+        }
     }
 
     #[test]
     fn offsets_are_assigned_in_order_and_leo_follows() {
         let mut log = PartitionLog::new(0);
         let config = TopicConfig::default();
-        assert_eq!(log.append_as_leader(record("a", Some("1"), 0), 0, 0, &config), 0);
-        assert_eq!(log.append_as_leader(record("b", Some("2"), 0), 0, 0, &config), 1);
+        assert_eq!(
+            log.append_as_leader(record("a", Some("1"), 0), 0, 0, &config),
+            0
+        );
+        assert_eq!(
+            log.append_as_leader(record("b", Some("2"), 0), 0, 0, &config),
+            1
+        );
         assert_eq!(log.log_end_offset(), 2);
         assert_eq!(log.record_at(1).unwrap().key.as_deref(), Some("b"));
     }
@@ -364,7 +425,13 @@ mod tests {
         let mut log = PartitionLog::new(0);
         let config = TopicConfig::default();
         log.append_as_leader(record("a", Some("1"), 0), 0, 0, &config);
-        assert!(matches!(log.read(2, 10, 1), ReadOutcome::OutOfRange { log_start_offset: 0, log_end_offset: 1 }));
+        assert!(matches!(
+            log.read(2, 10, 1),
+            ReadOutcome::OutOfRange {
+                log_start_offset: 0,
+                log_end_offset: 1
+            }
+        ));
         assert_eq!(log.read(1, 10, 1), ReadOutcome::Records(&[]));
         // The upper bound (the high watermark for consumers) hides record 0 until it moves.
         assert_eq!(log.read(0, 10, 0), ReadOutcome::Records(&[]));
@@ -384,7 +451,10 @@ mod tests {
     #[test]
     fn retention_deletes_whole_closed_segments_only() {
         let mut log = PartitionLog::new(0);
-        let config = TopicConfig { retention_ms: 100, ..small_segments() };
+        let config = TopicConfig {
+            retention_ms: 100,
+            ..small_segments()
+        };
         for i in 0..5 {
             log.append_as_leader(record("k", Some("v"), i), 0, i, &config);
         }
@@ -395,8 +465,18 @@ mod tests {
         // The high watermark bounds deletion: nothing above it may go.
         assert_eq!(log.apply_retention(10_000, &config, 3), 0);
         assert_eq!(log.apply_retention(10_000, &config, 5), 2);
-        assert_eq!(log.log_start_offset(), 4, "the active segment is never deleted");
-        assert!(matches!(log.read(0, 1, 5), ReadOutcome::OutOfRange { log_start_offset: 4, .. }));
+        assert_eq!(
+            log.log_start_offset(),
+            4,
+            "the active segment is never deleted"
+        );
+        assert!(matches!(
+            log.read(0, 1, 5),
+            ReadOutcome::OutOfRange {
+                log_start_offset: 4,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -414,7 +494,11 @@ mod tests {
         log.append_as_leader(record("c", Some("1"), 0), 0, 0, &config); // 4: active segment
         assert_eq!(log.compact(5, &config, 5), 2);
         let offsets: Vec<u64> = log.records().iter().map(|r| r.offset).collect();
-        assert_eq!(offsets, vec![2, 3, 4], "the tombstone survives delete.retention.ms");
+        assert_eq!(
+            offsets,
+            vec![2, 3, 4],
+            "the tombstone survives delete.retention.ms"
+        );
         assert_eq!(log.compact(100, &config, 5), 1);
         let offsets: Vec<u64> = log.records().iter().map(|r| r.offset).collect();
         assert_eq!(offsets, vec![2, 4]);

@@ -22,33 +22,68 @@ pub const DEFAULT_LINK_LATENCY_MS: u64 = 1;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Payload {
     /// Producer → leader.
-    ProduceRequest { partition: TopicPartition, record: Record, acks: super::producer::Acks, request_id: u64 },
+    ProduceRequest {
+        partition: TopicPartition,
+        record: Record,
+        acks: super::producer::Acks,
+        request_id: u64,
+    },
     /// Leader → producer. `Ok(None)` is acks=0's absent answer (never sent).
-    ProduceResponse { partition: TopicPartition, request_id: u64, result: Result<u64, BrokerError> },
+    ProduceResponse {
+        partition: TopicPartition,
+        request_id: u64,
+        result: Result<u64, BrokerError>,
+    },
     /// Follower → leader: "give me records from `fetch_offset`; the last record I have is from
     /// `last_fetched_epoch`" (KIP-595's `LastFetchedEpoch`).
-    FetchRequest { partition: TopicPartition, replica: BrokerId, fetch_offset: u64, last_fetched_epoch: Option<u32>, leader_epoch: u32 },
-    /// Leader → follower: records, the leader's high watermark, or the place where the
-    /// follower's log diverged from the leader's (`DivergingEpoch`).
-    FetchResponse {
+    FetchRequest {
         partition: TopicPartition,
+        replica: BrokerId,
+        fetch_offset: u64,
+        last_fetched_epoch: Option<u32>,
         leader_epoch: u32,
-        records: Vec<Record>,
-        high_watermark: u64,
-        diverging_end_offset: Option<u64>,
-        error: Option<BrokerError>,
     },
+    /// Leader → follower.
+    FetchResponse(FetchResponse),
     /// Controller → broker: the partition's leader, epoch and ISR. In ZooKeeper mode this is
     /// Kafka's `LeaderAndIsr` request; in KRaft the broker reads the same facts from the
     /// metadata log (`PartitionChangeRecord`).
-    LeaderAndIsr { partition: TopicPartition, leader: Option<BrokerId>, leader_epoch: u32, isr: Vec<BrokerId>, replicas: Vec<BrokerId> },
+    LeaderAndIsr {
+        partition: TopicPartition,
+        leader: Option<BrokerId>,
+        leader_epoch: u32,
+        isr: Vec<BrokerId>,
+        replicas: Vec<BrokerId>,
+    },
     /// Controller → broker: forget this partition (topic deleted).
-    StopReplica { partition: TopicPartition },
+    StopReplica {
+        partition: TopicPartition,
+    },
     /// Leader → controller: `AlterPartition` with the ISR the leader wants.
-    AlterPartition { partition: TopicPartition, leader: BrokerId, leader_epoch: u32, new_isr: Vec<BrokerId>, reason: String },
+    AlterPartition {
+        partition: TopicPartition,
+        leader: BrokerId,
+        leader_epoch: u32,
+        new_isr: Vec<BrokerId>,
+        reason: String,
+    },
     /// Broker → controller after a restart: `BrokerRegistration`.
-    BrokerRegistration { broker: BrokerId },
+    BrokerRegistration {
+        broker: BrokerId,
+    },
     Timer(Timer),
+}
+
+/// Leader → follower: records, the leader's high watermark, or the place where the
+/// follower's log diverged from the leader's (`DivergingEpoch`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FetchResponse {
+    pub partition: TopicPartition,
+    pub leader_epoch: u32,
+    pub records: Vec<Record>,
+    pub high_watermark: u64,
+    pub diverging_end_offset: Option<u64>,
+    pub error: Option<BrokerError>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,13 +91,21 @@ pub enum Timer {
     /// The controller has not heard from the broker for the session timeout.
     BrokerSessionExpired { broker: BrokerId },
     /// A leader checks whether a follower has fallen behind for `replica.lag.time.max.ms`.
-    IsrLagCheck { partition: TopicPartition, follower: BrokerId },
+    IsrLagCheck {
+        partition: TopicPartition,
+        follower: BrokerId,
+    },
     /// A producer's `retry.backoff.ms` is over.
     ProducerRetry { producer: u32, request_id: u64 },
     /// A producer gave up waiting for an answer after `request.timeout.ms`.
     ProducerRequestTimeout { producer: u32, request_id: u64 },
     /// An acks=all produce waited in the leader's purgatory for its full timeout.
-    ProducePurgatoryTimeout { broker: BrokerId, partition: TopicPartition, request_id: u64, producer: u32 },
+    ProducePurgatoryTimeout {
+        broker: BrokerId,
+        partition: TopicPartition,
+        request_id: u64,
+        producer: u32,
+    },
     /// KRaft: the voters noticed the active controller is gone (`controller.quorum.election.timeout.ms`).
     /// ZooKeeper mode: the controller broker's session expired and `/controller` is free.
     ControllerElection,
@@ -73,25 +116,57 @@ impl Payload {
     pub fn label(&self) -> String {
         match self {
             Payload::ProduceRequest { partition, .. } => format!("Produce {partition}"),
-            Payload::ProduceResponse { partition, result: Ok(offset), .. } => format!("Produce response {partition} offset {offset}"),
-            Payload::ProduceResponse { partition, result: Err(e), .. } => format!("Produce response {partition} {}", e.kafka_name()),
-            Payload::FetchRequest { partition, fetch_offset, .. } => format!("Fetch {partition} from {fetch_offset}"),
-            Payload::FetchResponse { partition, records, diverging_end_offset: Some(end), .. } if records.is_empty() => {
+            Payload::ProduceResponse {
+                partition,
+                result: Ok(offset),
+                ..
+            } => format!("Produce response {partition} offset {offset}"),
+            Payload::ProduceResponse {
+                partition,
+                result: Err(e),
+                ..
+            } => format!("Produce response {partition} {}", e.kafka_name()),
+            Payload::FetchRequest {
+                partition,
+                fetch_offset,
+                ..
+            } => format!("Fetch {partition} from {fetch_offset}"),
+            Payload::FetchResponse(FetchResponse {
+                partition,
+                records,
+                diverging_end_offset: Some(end),
+                ..
+            }) if records.is_empty() => {
                 format!("Fetch response {partition} diverging at {end}")
             }
-            Payload::FetchResponse { partition, records, high_watermark, .. } => {
-                format!("Fetch response {partition} {} records, HW {high_watermark}", records.len())
+            Payload::FetchResponse(FetchResponse {
+                partition,
+                records,
+                high_watermark,
+                ..
+            }) => {
+                format!(
+                    "Fetch response {partition} {} records, HW {high_watermark}",
+                    records.len()
+                )
             }
             Payload::LeaderAndIsr { partition, .. } => format!("LeaderAndIsr {partition}"),
             Payload::StopReplica { partition } => format!("StopReplica {partition}"),
             Payload::AlterPartition { partition, .. } => format!("AlterPartition {partition}"),
             Payload::BrokerRegistration { broker } => format!("BrokerRegistration {broker}"),
             Payload::Timer(timer) => match timer {
-                Timer::BrokerSessionExpired { broker } => format!("session timeout of broker {broker}"),
-                Timer::IsrLagCheck { partition, follower } => format!("lag check {partition} follower {follower}"),
+                Timer::BrokerSessionExpired { broker } => {
+                    format!("session timeout of broker {broker}")
+                }
+                Timer::IsrLagCheck {
+                    partition,
+                    follower,
+                } => format!("lag check {partition} follower {follower}"),
                 Timer::ProducerRetry { .. } => "retry.backoff.ms over".to_string(),
                 Timer::ProducerRequestTimeout { .. } => "request.timeout.ms over".to_string(),
-                Timer::ProducePurgatoryTimeout { partition, .. } => format!("produce purgatory timeout {partition}"),
+                Timer::ProducePurgatoryTimeout { partition, .. } => {
+                    format!("produce purgatory timeout {partition}")
+                }
                 Timer::ControllerElection => "controller election".to_string(),
             },
         }
@@ -133,7 +208,10 @@ impl Network {
         if a == b {
             return 0;
         }
-        self.latency_overrides_ms.get(&pair(a, b)).copied().unwrap_or(DEFAULT_LINK_LATENCY_MS)
+        self.latency_overrides_ms
+            .get(&pair(a, b))
+            .copied()
+            .unwrap_or(DEFAULT_LINK_LATENCY_MS)
     }
 
     pub fn set_latency_ms(&mut self, a: Node, b: Node, latency_ms: u64) {
@@ -149,12 +227,29 @@ impl Network {
         self.send_after(now, from, to, self.latency_ms(from, to), payload)
     }
 
-    pub fn send_after(&mut self, now: u64, from: Node, to: Node, delay: u64, payload: Payload) -> (QueueKey, u64) {
+    pub fn send_after(
+        &mut self,
+        now: u64,
+        from: Node,
+        to: Node,
+        delay: u64,
+        payload: Payload,
+    ) -> (QueueKey, u64) {
         let id = self.next_id;
         self.next_id += 1;
         let deliver_tick = now + delay;
         let key = (deliver_tick, id);
-        self.queue.insert(key, InFlight { id, from, to, sent_tick: now, deliver_tick, payload });
+        self.queue.insert(
+            key,
+            InFlight {
+                id,
+                from,
+                to,
+                sent_tick: now,
+                deliver_tick,
+                payload,
+            },
+        );
         (key, id)
     }
 
@@ -211,9 +306,21 @@ mod tests {
         let b = Node::Broker(2);
         network.set_latency_ms(a, b, 5);
         network.send(0, a, b, Payload::BrokerRegistration { broker: 1 });
-        network.send(1, b, Node::Controller(1), Payload::BrokerRegistration { broker: 2 });
-        network.send(1, b, Node::Controller(1), Payload::BrokerRegistration { broker: 3 });
-        let order: Vec<(u64, u64)> = std::iter::from_fn(|| network.pop_next()).map(|m| (m.deliver_tick, m.id)).collect();
+        network.send(
+            1,
+            b,
+            Node::Controller(1),
+            Payload::BrokerRegistration { broker: 2 },
+        );
+        network.send(
+            1,
+            b,
+            Node::Controller(1),
+            Payload::BrokerRegistration { broker: 3 },
+        );
+        let order: Vec<(u64, u64)> = std::iter::from_fn(|| network.pop_next())
+            .map(|m| (m.deliver_tick, m.id))
+            .collect();
         assert_eq!(order, vec![(2, 1), (2, 2), (5, 0)]);
     }
 
@@ -229,7 +336,13 @@ mod tests {
     #[test]
     fn timers_can_be_cancelled() {
         let mut network = Network::default();
-        let (key, _) = network.send_after(0, Node::Broker(1), Node::Broker(1), 100, Payload::Timer(Timer::ControllerElection));
+        let (key, _) = network.send_after(
+            0,
+            Node::Broker(1),
+            Node::Broker(1),
+            100,
+            Payload::Timer(Timer::ControllerElection),
+        );
         assert!(network.cancel(key).is_some());
         assert!(network.is_idle());
     }

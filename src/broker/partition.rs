@@ -45,7 +45,10 @@ impl PartitionMetadata {
 /// // ISR shrank to the leader alone, min.insync.replicas = 2: the HW stays put (KIP-966).
 /// assert_eq!(high_watermark_candidate(&[7], 2), None);
 /// ```
-pub fn high_watermark_candidate(isr_log_end_offsets: &[u64], min_insync_replicas: u32) -> Option<u64> {
+pub fn high_watermark_candidate(
+    isr_log_end_offsets: &[u64],
+    min_insync_replicas: u32,
+) -> Option<u64> {
     if (isr_log_end_offsets.len() as u32) < min_insync_replicas {
         return None;
     }
@@ -126,7 +129,10 @@ impl Replica {
             leader_epoch: 0,
             isr: Vec::new(),
             replicas,
-            role: ReplicaRole::Follower { leader: None, fetch_in_flight: false },
+            role: ReplicaRole::Follower {
+                leader: None,
+                fetch_in_flight: false,
+            },
             producer_states: BTreeMap::new(),
         }
     }
@@ -186,7 +192,12 @@ mod tests {
 
     #[test]
     fn preferred_leader_is_first_replica() {
-        let metadata = PartitionMetadata { replicas: vec![3, 1, 2], leader: Some(1), leader_epoch: 4, isr: vec![1, 3] };
+        let metadata = PartitionMetadata {
+            replicas: vec![3, 1, 2],
+            leader: Some(1),
+            leader_epoch: 4,
+            isr: vec![1, 3],
+        };
         assert_eq!(metadata.preferred_leader(), 3);
     }
 }

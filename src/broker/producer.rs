@@ -17,9 +17,16 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+use super::cluster::{Cluster, MAX_REQUEST_SIZE_BYTES};
+use super::error::BrokerError;
+use super::event::EventKind;
 use super::ids::TopicPartition;
+use super::ids::{BrokerId, Node};
 use super::log::Record;
 use super::network::QueueKey;
+use super::network::{Payload, Timer};
+use super::partition::{ParkedProduce, ReplicaRole};
+use super::partitioner::partition_for_key;
 use super::partitioner::NullKeyStrategy;
 
 /// `acks`.
@@ -145,17 +152,28 @@ impl Producer {
 
     /// The partition for a record without a key: round-robin, or sticky (KIP-480) with the
     /// next partition drawn at random when the current "batch" is full.
-    pub fn partition_for_null_key(&mut self, topic: &str, partition_count: u32, draw: impl FnOnce(u32) -> u32) -> u32 {
+    pub fn partition_for_null_key(
+        &mut self,
+        topic: &str,
+        partition_count: u32,
+        draw: impl FnOnce(u32) -> u32,
+    ) -> u32 {
         match self.config.null_key_partitioner {
             NullKeyStrategy::RoundRobin => {
-                let counter = self.round_robin_counter.entry(topic.to_string()).or_insert(0);
+                let counter = self
+                    .round_robin_counter
+                    .entry(topic.to_string())
+                    .or_insert(0);
                 let partition = *counter % partition_count;
                 *counter = counter.wrapping_add(1);
                 partition
             }
             NullKeyStrategy::Sticky => {
                 let batch = self.config.sticky_batch_records.max(1);
-                let entry = self.sticky.entry(topic.to_string()).or_insert((u32::MAX, batch));
+                let entry = self
+                    .sticky
+                    .entry(topic.to_string())
+                    .or_insert((u32::MAX, batch));
                 if entry.1 >= batch || entry.0 >= partition_count {
                     // KIP-480: switch to another partition when the batch is complete.
                     let previous = entry.0;
@@ -172,49 +190,7 @@ impl Producer {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn round_robin_cycles_through_partitions() {
-        let config = ProducerConfig { null_key_partitioner: NullKeyStrategy::RoundRobin, ..Default::default() };
-        let mut producer = Producer::new(1, config);
-        let picks: Vec<u32> = (0..5).map(|_| producer.partition_for_null_key("t", 3, |_| 0)).collect();
-        assert_eq!(picks, vec![0, 1, 2, 0, 1]);
-    }
-
-    #[test]
-    fn sticky_stays_for_a_batch_then_moves_to_another_partition() {
-        let config = ProducerConfig { sticky_batch_records: 2, ..Default::default() };
-        let mut producer = Producer::new(1, config);
-        let picks: Vec<u32> = (0..6).map(|_| producer.partition_for_null_key("t", 3, |_| 1)).collect();
-        // The draw always says 1; the second batch must not stay on 1.
-        assert_eq!(picks, vec![1, 1, 2, 2, 1, 1]);
-    }
-
-    #[test]
-    fn sequences_count_per_partition_only_when_idempotent() {
-        let mut producer = Producer::new(1, ProducerConfig::default());
-        let p0 = TopicPartition::new("t", 0);
-        let p1 = TopicPartition::new("t", 1);
-        assert_eq!(producer.take_sequence(&p0), 0);
-        assert_eq!(producer.take_sequence(&p0), 1);
-        assert_eq!(producer.take_sequence(&p1), 0);
-        let mut plain = Producer::new(2, ProducerConfig { enable_idempotence: false, ..Default::default() });
-        assert_eq!(plain.take_sequence(&p0), -1);
-    }
-}
-
 // ----- the produce path inside the cluster ------------------------------------------------
-
-use super::cluster::{Cluster, MAX_REQUEST_SIZE_BYTES};
-use super::error::BrokerError;
-use super::event::EventKind;
-use super::ids::{BrokerId, Node};
-use super::network::{Payload, Timer};
-use super::partition::{ParkedProduce, ReplicaRole};
-use super::partitioner::partition_for_key;
 
 impl Cluster {
     pub(crate) fn produce(
@@ -227,21 +203,32 @@ impl Cluster {
         partition: Option<u32>,
     ) -> Result<(), BrokerError> {
         if !self.producers.contains_key(&producer_id) {
-            return Err(BrokerError::UnknownProducer { producer: producer_id });
+            return Err(BrokerError::UnknownProducer {
+                producer: producer_id,
+            });
         }
         let partition_count = self
             .topics
             .get(&topic)
             .map(|t| t.partitions.len() as u32)
-            .ok_or_else(|| BrokerError::UnknownTopicOrPartition { topic: topic.clone(), partition: None })?;
+            .ok_or_else(|| BrokerError::UnknownTopicOrPartition {
+                topic: topic.clone(),
+                partition: None,
+            })?;
         if let Some(p) = partition {
             if p >= partition_count {
-                return Err(BrokerError::UnknownTopicOrPartition { topic, partition: Some(p) });
+                return Err(BrokerError::UnknownTopicOrPartition {
+                    topic,
+                    partition: Some(p),
+                });
             }
         }
         let size_bytes = Record::size_of(key.as_deref(), value.as_deref(), &headers);
         if size_bytes > MAX_REQUEST_SIZE_BYTES {
-            return Err(BrokerError::RecordTooLarge { size_bytes, max_message_bytes: MAX_REQUEST_SIZE_BYTES });
+            return Err(BrokerError::RecordTooLarge {
+                size_bytes,
+                max_message_bytes: MAX_REQUEST_SIZE_BYTES,
+            });
         }
         let (chosen, how_chosen) = match (partition, key.as_deref()) {
             (Some(p), _) => (p, format!("partition {p} was given explicitly")),
@@ -261,10 +248,16 @@ impl Cluster {
                 let rng = &mut self.partitioner_rng;
                 let producer = self.producers.get_mut(&producer_id).expect("checked");
                 let strategy = producer.config.null_key_partitioner;
-                let p = producer.partition_for_null_key(&topic, partition_count, |n| rng.below(u64::from(n)) as u32);
+                let p = producer.partition_for_null_key(&topic, partition_count, |n| {
+                    rng.below(u64::from(n)) as u32
+                });
                 let how = match strategy {
-                    NullKeyStrategy::Sticky => format!("no key: the sticky partitioner's current partition is {p}"),
-                    NullKeyStrategy::RoundRobin => format!("no key: round-robin gives partition {p}"),
+                    NullKeyStrategy::Sticky => {
+                        format!("no key: the sticky partitioner's current partition is {p}")
+                    }
+                    NullKeyStrategy::RoundRobin => {
+                        format!("no key: round-robin gives partition {p}")
+                    }
                 };
                 (p, how)
             }
@@ -287,10 +280,21 @@ impl Cluster {
         };
         producer.pending.insert(
             request_id,
-            PendingSend { partition: tp.clone(), record, attempt: 1, first_sent_tick: now, timeout_timer: None },
+            PendingSend {
+                partition: tp.clone(),
+                record,
+                attempt: 1,
+                first_sent_tick: now,
+                timeout_timer: None,
+            },
         );
         self.emit(
-            EventKind::RecordSent { producer: producer_id, partition: tp.clone(), key, how_chosen: how_chosen.clone() },
+            EventKind::RecordSent {
+                producer: producer_id,
+                partition: tp.clone(),
+                key,
+                how_chosen: how_chosen.clone(),
+            },
             format!("producer {producer_id} sends a record to {tp} ({how_chosen})"),
         );
         self.producer_send_attempt(producer_id, request_id);
@@ -299,8 +303,12 @@ impl Cluster {
 
     /// Sends (or re-sends) a pending record to the leader the producer believes in.
     fn producer_send_attempt(&mut self, producer_id: u32, request_id: u64) {
-        let Some(producer) = self.producers.get(&producer_id) else { return };
-        let Some(pending) = producer.pending.get(&request_id) else { return };
+        let Some(producer) = self.producers.get(&producer_id) else {
+            return;
+        };
+        let Some(pending) = producer.pending.get(&request_id) else {
+            return;
+        };
         let tp = pending.partition.clone();
         let cached = producer.leader_cache.get(&tp).copied();
         let leader = match cached {
@@ -308,20 +316,41 @@ impl Cluster {
             None => {
                 // A metadata request: the producer learns the current leader.
                 let leader = self.partition_metadata(&tp).and_then(|m| m.leader);
-                self.producers.get_mut(&producer_id).expect("known").leader_cache.insert(tp.clone(), leader);
+                self.producers
+                    .get_mut(&producer_id)
+                    .expect("known")
+                    .leader_cache
+                    .insert(tp.clone(), leader);
                 let text = match leader {
-                    Some(l) => format!("producer {producer_id} refreshes its metadata: broker {l} leads {tp}"),
-                    None => format!("producer {producer_id} refreshes its metadata: {tp} has no leader"),
+                    Some(l) => format!(
+                        "producer {producer_id} refreshes its metadata: broker {l} leads {tp}"
+                    ),
+                    None => {
+                        format!("producer {producer_id} refreshes its metadata: {tp} has no leader")
+                    }
                 };
-                self.emit(EventKind::MetadataRefreshed { producer: producer_id, partition: tp.clone(), leader }, text);
+                self.emit(
+                    EventKind::MetadataRefreshed {
+                        producer: producer_id,
+                        partition: tp.clone(),
+                        leader,
+                    },
+                    text,
+                );
                 leader
             }
         };
         let Some(leader) = leader else {
             let error = if self.topics.contains_key(&tp.topic) {
-                BrokerError::LeaderNotAvailable { topic: tp.topic.clone(), partition: tp.partition }
+                BrokerError::LeaderNotAvailable {
+                    topic: tp.topic.clone(),
+                    partition: tp.partition,
+                }
             } else {
-                BrokerError::UnknownTopicOrPartition { topic: tp.topic.clone(), partition: Some(tp.partition) }
+                BrokerError::UnknownTopicOrPartition {
+                    topic: tp.topic.clone(),
+                    partition: Some(tp.partition),
+                }
             };
             self.producer_attempt_failed(producer_id, request_id, error);
             return;
@@ -333,7 +362,12 @@ impl Cluster {
         self.send(
             Node::Producer(producer_id),
             Node::Broker(leader),
-            Payload::ProduceRequest { partition: tp.clone(), record, acks, request_id },
+            Payload::ProduceRequest {
+                partition: tp.clone(),
+                record,
+                acks,
+                request_id,
+            },
         );
         if acks == Acks::None {
             // Fire and forget: the producer counts it as sent and never hears back.
@@ -349,9 +383,16 @@ impl Cluster {
         let timer = self.set_timer(
             Node::Producer(producer_id),
             request_timeout_ms,
-            Timer::ProducerRequestTimeout { producer: producer_id, request_id },
+            Timer::ProducerRequestTimeout {
+                producer: producer_id,
+                request_id,
+            },
         );
-        if let Some(pending) = self.producers.get_mut(&producer_id).and_then(|p| p.pending.get_mut(&request_id)) {
+        if let Some(pending) = self
+            .producers
+            .get_mut(&producer_id)
+            .and_then(|p| p.pending.get_mut(&request_id))
+        {
             pending.timeout_timer = Some(timer);
         }
     }
@@ -363,7 +404,9 @@ impl Cluster {
         request_id: u64,
         result: Result<u64, BrokerError>,
     ) {
-        let Some(producer) = self.producers.get_mut(&producer_id) else { return };
+        let Some(producer) = self.producers.get_mut(&producer_id) else {
+            return;
+        };
         let Some(pending) = producer.pending.get(&request_id) else {
             return; // an answer to an attempt that already timed out
         };
@@ -389,17 +432,23 @@ impl Cluster {
         let now = self.tick;
         let producer = self.producers.get_mut(&producer_id).expect("known");
         let config = producer.config.clone();
-        let Some(pending) = producer.pending.get_mut(&request_id) else { return };
+        let Some(pending) = producer.pending.get_mut(&request_id) else {
+            return;
+        };
         pending.timeout_timer = None;
         let partition = pending.partition.clone();
         if matches!(
             error,
-            BrokerError::NotLeaderOrFollower { .. } | BrokerError::RequestTimedOut { .. } | BrokerError::LeaderNotAvailable { .. }
+            BrokerError::NotLeaderOrFollower { .. }
+                | BrokerError::RequestTimedOut { .. }
+                | BrokerError::LeaderNotAvailable { .. }
         ) {
             producer.leader_cache.remove(&partition);
         }
         let elapsed = now.saturating_sub(pending.first_sent_tick) + config.retry_backoff_ms;
-        let can_retry = error.is_retriable() && pending.attempt <= config.retries && elapsed < config.delivery_timeout_ms;
+        let can_retry = error.is_retriable()
+            && pending.attempt <= config.retries
+            && elapsed < config.delivery_timeout_ms;
         if can_retry {
             pending.attempt += 1;
             let attempt = pending.attempt;
@@ -416,26 +465,51 @@ impl Cluster {
                     config.retry_backoff_ms
                 ),
             );
-            self.set_timer(Node::Producer(producer_id), config.retry_backoff_ms, Timer::ProducerRetry { producer: producer_id, request_id });
+            self.set_timer(
+                Node::Producer(producer_id),
+                config.retry_backoff_ms,
+                Timer::ProducerRetry {
+                    producer: producer_id,
+                    request_id,
+                },
+            );
         } else {
             producer.pending.remove(&request_id);
             producer.failed += 1;
-            let why = if error.is_retriable() { " (delivery.timeout.ms ran out)" } else { "" };
+            let why = if error.is_retriable() {
+                " (delivery.timeout.ms ran out)"
+            } else {
+                ""
+            };
             self.emit(
-                EventKind::ProduceFailed { producer: producer_id, partition: partition.clone(), error: error.kafka_name().to_string() },
+                EventKind::ProduceFailed {
+                    producer: producer_id,
+                    partition: partition.clone(),
+                    error: error.kafka_name().to_string(),
+                },
                 format!("producer {producer_id}'s record to {partition} fails: {error}{why}"),
             );
         }
     }
 
     pub(crate) fn producer_retry(&mut self, producer_id: u32, request_id: u64) {
-        if self.producers.get(&producer_id).is_some_and(|p| p.pending.contains_key(&request_id)) {
+        if self
+            .producers
+            .get(&producer_id)
+            .is_some_and(|p| p.pending.contains_key(&request_id))
+        {
             self.producer_send_attempt(producer_id, request_id);
         }
     }
 
     pub(crate) fn producer_request_timed_out(&mut self, producer_id: u32, request_id: u64) {
-        let Some(pending) = self.producers.get(&producer_id).and_then(|p| p.pending.get(&request_id)) else { return };
+        let Some(pending) = self
+            .producers
+            .get(&producer_id)
+            .and_then(|p| p.pending.get(&request_id))
+        else {
+            return;
+        };
         let partition = pending.partition.clone();
         self.emit(
             EventKind::TimerFired { node: Node::Producer(producer_id), label: "request.timeout.ms over".into() },
@@ -444,7 +518,10 @@ impl Cluster {
         self.producer_attempt_failed(
             producer_id,
             request_id,
-            BrokerError::RequestTimedOut { topic: partition.topic.clone(), partition: partition.partition },
+            BrokerError::RequestTimedOut {
+                topic: partition.topic.clone(),
+                partition: partition.partition,
+            },
         );
     }
 
@@ -459,7 +536,10 @@ impl Cluster {
     ) {
         let config = self.topic_config(&partition.topic);
         let max_records = self.config.max_records_per_partition;
-        let request_timeout_ms = self.producers.get(&producer).map_or(30_000, |p| p.config.request_timeout_ms);
+        let request_timeout_ms = self
+            .producers
+            .get(&producer)
+            .map_or(30_000, |p| p.config.request_timeout_ms);
         let now = self.tick;
         let topic_exists = self.topics.contains_key(&partition.topic);
         let respond = |cluster: &mut Cluster, result: Result<u64, BrokerError>| {
@@ -467,23 +547,43 @@ impl Cluster {
                 cluster.send(
                     Node::Broker(broker),
                     Node::Producer(producer),
-                    Payload::ProduceResponse { partition: partition.clone(), request_id, result },
+                    Payload::ProduceResponse {
+                        partition: partition.clone(),
+                        request_id,
+                        result,
+                    },
                 );
             }
         };
-        let replica = self.brokers.get_mut(&broker).and_then(|b| b.replicas.get_mut(&partition));
+        let replica = self
+            .brokers
+            .get_mut(&broker)
+            .and_then(|b| b.replicas.get_mut(&partition));
         let Some(replica) = replica.filter(|r| r.is_leader() && topic_exists) else {
             let error = if topic_exists {
-                BrokerError::NotLeaderOrFollower { topic: partition.topic.clone(), partition: partition.partition, broker }
+                BrokerError::NotLeaderOrFollower {
+                    topic: partition.topic.clone(),
+                    partition: partition.partition,
+                    broker,
+                }
             } else {
-                BrokerError::UnknownTopicOrPartition { topic: partition.topic.clone(), partition: Some(partition.partition) }
+                BrokerError::UnknownTopicOrPartition {
+                    topic: partition.topic.clone(),
+                    partition: Some(partition.partition),
+                }
             };
             respond(self, Err(error));
             return;
         };
         let size_bytes = record.size_in_bytes();
         if size_bytes > config.max_message_bytes {
-            respond(self, Err(BrokerError::RecordTooLarge { size_bytes, max_message_bytes: config.max_message_bytes }));
+            respond(
+                self,
+                Err(BrokerError::RecordTooLarge {
+                    size_bytes,
+                    max_message_bytes: config.max_message_bytes,
+                }),
+            );
             return;
         }
         if acks == Acks::All && (replica.isr.len() as u32) < config.min_insync_replicas {
@@ -499,20 +599,28 @@ impl Cluster {
         if replica.log.records().len() as u64 >= max_records {
             respond(
                 self,
-                Err(BrokerError::LogFull { topic: partition.topic.clone(), partition: partition.partition, max_records }),
+                Err(BrokerError::LogFull {
+                    topic: partition.topic.clone(),
+                    partition: partition.partition,
+                    max_records,
+                }),
             );
             return;
         }
         // Idempotence: `ProducerStateManager` checks the sequence against the last one seen.
         if let Some(producer_id) = record.producer_id {
             if let Some(state) = replica.producer_states.get(&producer_id) {
-                if state.producer_epoch == record.producer_epoch && record.sequence <= state.last_sequence {
+                if state.producer_epoch == record.producer_epoch
+                    && record.sequence <= state.last_sequence
+                {
                     let offset = replica
                         .log
                         .records()
                         .iter()
                         .rev()
-                        .find(|r| r.producer_id == Some(producer_id) && r.sequence == record.sequence)
+                        .find(|r| {
+                            r.producer_id == Some(producer_id) && r.sequence == record.sequence
+                        })
                         .map_or(state.last_offset, |r| r.offset);
                     self.emit(
                         EventKind::DuplicateDiscarded { broker, partition: partition.clone(), offset },
@@ -521,7 +629,15 @@ impl Cluster {
                             record.sequence
                         ),
                     );
-                    self.leader_respond_when_committed(broker, producer, &partition, request_id, offset, acks, request_timeout_ms);
+                    self.leader_respond_when_committed(
+                        broker,
+                        producer,
+                        &partition,
+                        request_id,
+                        offset,
+                        acks,
+                        request_timeout_ms,
+                    );
                     return;
                 }
                 if record.sequence != state.last_sequence.wrapping_add(1) {
@@ -551,11 +667,22 @@ impl Cluster {
             }
         }
         let leader_epoch = replica.leader_epoch;
-        let offset = replica.log.append_as_leader(record, leader_epoch, now, &config);
-        let appended = replica.log.record_at(offset).expect("just appended").clone();
+        let offset = replica
+            .log
+            .append_as_leader(record, leader_epoch, now, &config);
+        let appended = replica
+            .log
+            .record_at(offset)
+            .expect("just appended")
+            .clone();
         replica.note_producer_append(&appended);
         let high_watermark = replica.high_watermark;
-        let in_sync_followers: Vec<BrokerId> = replica.isr.iter().copied().filter(|&b| b != broker).collect();
+        let in_sync_followers: Vec<BrokerId> = replica
+            .isr
+            .iter()
+            .copied()
+            .filter(|&b| b != broker)
+            .collect();
         let text = if in_sync_followers.is_empty() {
             format!("broker {broker} appends offset {offset} to {partition} (leader epoch {leader_epoch})")
         } else {
@@ -566,10 +693,24 @@ impl Cluster {
             )
         };
         self.emit(
-            EventKind::RecordAppended { broker, partition: partition.clone(), offset, leader_epoch, as_leader: true },
+            EventKind::RecordAppended {
+                broker,
+                partition: partition.clone(),
+                offset,
+                leader_epoch,
+                as_leader: true,
+            },
             text,
         );
-        self.leader_respond_when_committed(broker, producer, &partition, request_id, offset, acks, request_timeout_ms);
+        self.leader_respond_when_committed(
+            broker,
+            producer,
+            &partition,
+            request_id,
+            offset,
+            acks,
+            request_timeout_ms,
+        );
         self.leader_after_append(broker, &partition);
     }
 
@@ -590,48 +731,105 @@ impl Cluster {
             Acks::Leader => self.send(
                 Node::Broker(broker),
                 Node::Producer(producer),
-                Payload::ProduceResponse { partition: partition.clone(), request_id, result: Ok(offset) },
+                Payload::ProduceResponse {
+                    partition: partition.clone(),
+                    request_id,
+                    result: Ok(offset),
+                },
             ),
             Acks::All => {
                 let timeout_timer = self.set_timer(
                     Node::Broker(broker),
                     request_timeout_ms,
-                    Timer::ProducePurgatoryTimeout { broker, partition: partition.clone(), request_id, producer },
+                    Timer::ProducePurgatoryTimeout {
+                        broker,
+                        partition: partition.clone(),
+                        request_id,
+                        producer,
+                    },
                 );
-                if let Some(ReplicaRole::Leader { parked_produces, .. }) =
-                    self.brokers.get_mut(&broker).and_then(|b| b.replicas.get_mut(partition)).map(|r| &mut r.role)
+                if let Some(ReplicaRole::Leader {
+                    parked_produces, ..
+                }) = self
+                    .brokers
+                    .get_mut(&broker)
+                    .and_then(|b| b.replicas.get_mut(partition))
+                    .map(|r| &mut r.role)
                 {
-                    parked_produces.push(ParkedProduce { producer, request_id, offset, acks, timeout_timer });
+                    parked_produces.push(ParkedProduce {
+                        producer,
+                        request_id,
+                        offset,
+                        acks,
+                        timeout_timer,
+                    });
                 }
                 self.leader_complete_parked_produces(broker, partition);
             }
         }
     }
 
-    pub(crate) fn leader_complete_parked_produces(&mut self, broker: BrokerId, partition: &TopicPartition) {
-        let Some(replica) = self.brokers.get_mut(&broker).and_then(|b| b.replicas.get_mut(partition)) else { return };
+    pub(crate) fn leader_complete_parked_produces(
+        &mut self,
+        broker: BrokerId,
+        partition: &TopicPartition,
+    ) {
+        let Some(replica) = self
+            .brokers
+            .get_mut(&broker)
+            .and_then(|b| b.replicas.get_mut(partition))
+        else {
+            return;
+        };
         let high_watermark = replica.high_watermark;
-        let ReplicaRole::Leader { parked_produces, .. } = &mut replica.role else { return };
+        let ReplicaRole::Leader {
+            parked_produces, ..
+        } = &mut replica.role
+        else {
+            return;
+        };
         let (done, waiting): (Vec<ParkedProduce>, Vec<ParkedProduce>) =
-            std::mem::take(parked_produces).into_iter().partition(|p| p.offset < high_watermark);
+            std::mem::take(parked_produces)
+                .into_iter()
+                .partition(|p| p.offset < high_watermark);
         *parked_produces = waiting;
         for parked in done {
             self.network.cancel(parked.timeout_timer);
             self.send(
                 Node::Broker(broker),
                 Node::Producer(parked.producer),
-                Payload::ProduceResponse { partition: partition.clone(), request_id: parked.request_id, result: Ok(parked.offset) },
+                Payload::ProduceResponse {
+                    partition: partition.clone(),
+                    request_id: parked.request_id,
+                    result: Ok(parked.offset),
+                },
             );
         }
     }
 
-    pub(crate) fn leader_produce_purgatory_timeout(&mut self, broker: BrokerId, partition: TopicPartition, request_id: u64, producer: u32) {
-        let Some(ReplicaRole::Leader { parked_produces, .. }) =
-            self.brokers.get_mut(&broker).and_then(|b| b.replicas.get_mut(&partition)).map(|r| &mut r.role)
+    pub(crate) fn leader_produce_purgatory_timeout(
+        &mut self,
+        broker: BrokerId,
+        partition: TopicPartition,
+        request_id: u64,
+        producer: u32,
+    ) {
+        let Some(ReplicaRole::Leader {
+            parked_produces, ..
+        }) = self
+            .brokers
+            .get_mut(&broker)
+            .and_then(|b| b.replicas.get_mut(&partition))
+            .map(|r| &mut r.role)
         else {
             return;
         };
-        let Some(index) = parked_produces.iter().position(|p| p.request_id == request_id && p.producer == producer) else { return };
+        let Some(index) = parked_produces
+            .iter()
+            .position(|p| p.request_id == request_id && p.producer == producer)
+        else {
+            return;
+        };
         parked_produces.remove(index);
         self.emit(
             EventKind::TimerFired { node: Node::Broker(broker), label: format!("produce purgatory timeout {partition}") },
@@ -643,8 +841,61 @@ impl Cluster {
             Payload::ProduceResponse {
                 partition: partition.clone(),
                 request_id,
-                result: Err(BrokerError::RequestTimedOut { topic: partition.topic.clone(), partition: partition.partition }),
+                result: Err(BrokerError::RequestTimedOut {
+                    topic: partition.topic.clone(),
+                    partition: partition.partition,
+                }),
             },
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_robin_cycles_through_partitions() {
+        let config = ProducerConfig {
+            null_key_partitioner: NullKeyStrategy::RoundRobin,
+            ..Default::default()
+        };
+        let mut producer = Producer::new(1, config);
+        let picks: Vec<u32> = (0..5)
+            .map(|_| producer.partition_for_null_key("t", 3, |_| 0))
+            .collect();
+        assert_eq!(picks, vec![0, 1, 2, 0, 1]);
+    }
+
+    #[test]
+    fn sticky_stays_for_a_batch_then_moves_to_another_partition() {
+        let config = ProducerConfig {
+            sticky_batch_records: 2,
+            ..Default::default()
+        };
+        let mut producer = Producer::new(1, config);
+        let picks: Vec<u32> = (0..6)
+            .map(|_| producer.partition_for_null_key("t", 3, |_| 1))
+            .collect();
+        // The draw always says 1; the second batch must not stay on 1.
+        assert_eq!(picks, vec![1, 1, 2, 2, 1, 1]);
+    }
+
+    #[test]
+    fn sequences_count_per_partition_only_when_idempotent() {
+        let mut producer = Producer::new(1, ProducerConfig::default());
+        let p0 = TopicPartition::new("t", 0);
+        let p1 = TopicPartition::new("t", 1);
+        assert_eq!(producer.take_sequence(&p0), 0);
+        assert_eq!(producer.take_sequence(&p0), 1);
+        assert_eq!(producer.take_sequence(&p1), 0);
+        let mut plain = Producer::new(
+            2,
+            ProducerConfig {
+                enable_idempotence: false,
+                ..Default::default()
+            },
+        );
+        assert_eq!(plain.take_sequence(&p0), -1);
     }
 }

@@ -19,13 +19,15 @@
 use std::collections::BTreeMap;
 
 use super::cluster::Cluster;
+use super::cluster::REPLICA_FETCH_MAX_RECORDS;
 use super::error::BrokerError;
 use super::event::EventKind;
 use super::ids::{BrokerId, Node, TopicPartition};
 use super::log::{ReadOutcome, Record};
-use super::network::{Payload, Timer};
-use super::partition::{high_watermark_candidate, FollowerState, ParkedFetch, Replica, ReplicaRole};
-use super::cluster::REPLICA_FETCH_MAX_RECORDS;
+use super::network::{FetchResponse, Payload, Timer};
+use super::partition::{
+    high_watermark_candidate, FollowerState, ParkedFetch, Replica, ReplicaRole,
+};
 
 impl Cluster {
     pub(crate) fn broker_handle_leader_and_isr(
@@ -41,7 +43,10 @@ impl Cluster {
             return; // the topic was deleted meanwhile
         }
         let now = self.tick;
-        let node = self.brokers.get_mut(&broker).expect("delivered to a known broker");
+        let node = self
+            .brokers
+            .get_mut(&broker)
+            .expect("delivered to a known broker");
         let replica = node
             .replicas
             .entry(partition.clone())
@@ -52,13 +57,19 @@ impl Cluster {
         let same_leadership = leader_epoch == replica.leader_epoch
             && match &replica.role {
                 ReplicaRole::Leader { .. } => leader == Some(broker),
-                ReplicaRole::Follower { leader: current, .. } => *current == leader && leader != Some(broker),
+                ReplicaRole::Follower {
+                    leader: current, ..
+                } => *current == leader && leader != Some(broker),
             };
         replica.isr = isr;
         replica.replicas = replicas.clone();
         if same_leadership {
             // An ISR update for a partition whose leadership did not change.
-            if let ReplicaRole::Leader { alter_partition_pending, .. } = &mut replica.role {
+            if let ReplicaRole::Leader {
+                alter_partition_pending,
+                ..
+            } = &mut replica.role
+            {
                 *alter_partition_pending = false;
                 self.leader_maybe_advance_hw(broker, &partition);
             } else {
@@ -68,7 +79,10 @@ impl Cluster {
         }
         replica.leader_epoch = leader_epoch;
         let mut failed_produces = Vec::new();
-        if let ReplicaRole::Leader { parked_produces, .. } = &mut replica.role {
+        if let ReplicaRole::Leader {
+            parked_produces, ..
+        } = &mut replica.role
+        {
             failed_produces = std::mem::take(parked_produces);
         }
         if leader == Some(broker) {
@@ -88,7 +102,11 @@ impl Cluster {
                     )
                 })
                 .collect();
-            replica.role = ReplicaRole::Leader { followers, parked_produces: Vec::new(), alter_partition_pending: false };
+            replica.role = ReplicaRole::Leader {
+                followers,
+                parked_produces: Vec::new(),
+                alter_partition_pending: false,
+            };
             let leo = replica.log.log_end_offset();
             self.emit(
                 EventKind::BecameLeader { broker, partition: partition.clone(), leader_epoch },
@@ -96,12 +114,25 @@ impl Cluster {
             );
             self.leader_maybe_advance_hw(broker, &partition);
         } else {
-            replica.role = ReplicaRole::Follower { leader, fetch_in_flight: false };
+            replica.role = ReplicaRole::Follower {
+                leader,
+                fetch_in_flight: false,
+            };
             let text = match leader {
-                Some(l) => format!("broker {broker} follows broker {l} for {partition} (epoch {leader_epoch})"),
+                Some(l) => format!(
+                    "broker {broker} follows broker {l} for {partition} (epoch {leader_epoch})"
+                ),
                 None => format!("broker {broker} learns that {partition} has no leader"),
             };
-            self.emit(EventKind::BecameFollower { broker, partition: partition.clone(), leader, leader_epoch }, text);
+            self.emit(
+                EventKind::BecameFollower {
+                    broker,
+                    partition: partition.clone(),
+                    leader,
+                    leader_epoch,
+                },
+                text,
+            );
             self.send_follower_fetch(broker, &partition);
         }
         for parked in failed_produces {
@@ -124,12 +155,22 @@ impl Cluster {
 
     /// A follower asks its leader for more, unless a fetch is already out.
     pub(crate) fn send_follower_fetch(&mut self, broker: BrokerId, partition: &TopicPartition) {
-        let Some(node) = self.brokers.get_mut(&broker) else { return };
+        let Some(node) = self.brokers.get_mut(&broker) else {
+            return;
+        };
         if !node.alive {
             return;
         }
-        let Some(replica) = node.replicas.get_mut(partition) else { return };
-        let ReplicaRole::Follower { leader: Some(leader), fetch_in_flight } = &mut replica.role else { return };
+        let Some(replica) = node.replicas.get_mut(partition) else {
+            return;
+        };
+        let ReplicaRole::Follower {
+            leader: Some(leader),
+            fetch_in_flight,
+        } = &mut replica.role
+        else {
+            return;
+        };
         if *fetch_in_flight {
             return;
         }
@@ -146,7 +187,9 @@ impl Cluster {
     }
 
     pub(crate) fn follower_fetch_lost(&mut self, follower: BrokerId, partition: &TopicPartition) {
-        if let Some(ReplicaRole::Follower { fetch_in_flight, .. }) = self
+        if let Some(ReplicaRole::Follower {
+            fetch_in_flight, ..
+        }) = self
             .brokers
             .get_mut(&follower)
             .and_then(|b| b.replicas.get_mut(partition))
@@ -163,7 +206,11 @@ impl Cluster {
         let mut to_fetch = Vec::new();
         for node in self.brokers.values().filter(|b| b.alive) {
             for (partition, replica) in &node.replicas {
-                if let ReplicaRole::Follower { leader: Some(leader), fetch_in_flight: false } = replica.role {
+                if let ReplicaRole::Follower {
+                    leader: Some(leader),
+                    fetch_in_flight: false,
+                } = replica.role
+                {
                     let involved = (node.id == broker && other.is_none_or(|o| o == leader))
                         || (leader == broker && other.is_none_or(|o| o == node.id));
                     if involved {
@@ -188,25 +235,39 @@ impl Cluster {
     ) {
         let now = self.tick;
         let lag_max = self.config.replica_lag_time_max_ms;
-        let error_response = |epoch: u32| Payload::FetchResponse {
-            partition: partition.clone(),
-            leader_epoch: epoch,
-            records: Vec::new(),
-            high_watermark: 0,
-            diverging_end_offset: None,
-            error: Some(BrokerError::NotLeaderOrFollower {
-                topic: partition.topic.clone(),
-                partition: partition.partition,
-                broker: leader,
-            }),
+        let error_response = |epoch: u32| {
+            Payload::FetchResponse(FetchResponse {
+                partition: partition.clone(),
+                leader_epoch: epoch,
+                records: Vec::new(),
+                high_watermark: 0,
+                diverging_end_offset: None,
+                error: Some(BrokerError::NotLeaderOrFollower {
+                    topic: partition.topic.clone(),
+                    partition: partition.partition,
+                    broker: leader,
+                }),
+            })
         };
-        let Some(replica) = self.brokers.get_mut(&leader).and_then(|b| b.replicas.get_mut(&partition)) else {
-            self.send(Node::Broker(leader), Node::Broker(follower), error_response(0));
+        let Some(replica) = self
+            .brokers
+            .get_mut(&leader)
+            .and_then(|b| b.replicas.get_mut(&partition))
+        else {
+            self.send(
+                Node::Broker(leader),
+                Node::Broker(follower),
+                error_response(0),
+            );
             return;
         };
         let leader_epoch = replica.leader_epoch;
         if !replica.is_leader() || follower_epoch != leader_epoch {
-            self.send(Node::Broker(leader), Node::Broker(follower), error_response(leader_epoch));
+            self.send(
+                Node::Broker(leader),
+                Node::Broker(follower),
+                error_response(leader_epoch),
+            );
             return;
         }
         // 1. Divergence (KIP-595 DivergingEpoch).
@@ -217,14 +278,14 @@ impl Cluster {
                 self.send(
                     Node::Broker(leader),
                     Node::Broker(follower),
-                    Payload::FetchResponse {
+                    Payload::FetchResponse(FetchResponse {
                         partition: partition.clone(),
                         leader_epoch,
                         records: Vec::new(),
                         high_watermark,
                         diverging_end_offset: Some(end_offset.min(fetch_offset)),
                         error: None,
-                    },
+                    }),
                 );
                 return;
             }
@@ -240,7 +301,14 @@ impl Cluster {
             .map_or(leader_leo, |&(_, start)| start);
         let in_isr = replica.isr.contains(&follower);
         let isr = replica.isr.clone();
-        let ReplicaRole::Leader { followers, alter_partition_pending, .. } = &mut replica.role else { unreachable!() };
+        let ReplicaRole::Leader {
+            followers,
+            alter_partition_pending,
+            ..
+        } = &mut replica.role
+        else {
+            unreachable!()
+        };
         let Some(state) = followers.get_mut(&follower) else {
             return; // not a replica of this partition
         };
@@ -250,7 +318,10 @@ impl Cluster {
         }
         let _ = lag_max;
         // `Partition.isFollowerInSync`: caught up to the HW and to the start of this epoch.
-        let wants_isr = !in_isr && fetch_offset >= high_watermark && fetch_offset >= epoch_start && !*alter_partition_pending;
+        let wants_isr = !in_isr
+            && fetch_offset >= high_watermark
+            && fetch_offset >= epoch_start
+            && !*alter_partition_pending;
         if wants_isr {
             *alter_partition_pending = true;
         }
@@ -271,34 +342,74 @@ impl Cluster {
         self.leader_answer_or_park_fetch(leader, follower, &partition, fetch_offset);
     }
 
-    fn send_alter_partition(&mut self, leader: BrokerId, partition: &TopicPartition, new_isr: Vec<BrokerId>, reason: String) {
+    fn send_alter_partition(
+        &mut self,
+        leader: BrokerId,
+        partition: &TopicPartition,
+        new_isr: Vec<BrokerId>,
+        reason: String,
+    ) {
         let Some(controller) = self.active_controller else {
-            if let Some(ReplicaRole::Leader { alter_partition_pending, .. }) =
-                self.brokers.get_mut(&leader).and_then(|b| b.replicas.get_mut(partition)).map(|r| &mut r.role)
+            if let Some(ReplicaRole::Leader {
+                alter_partition_pending,
+                ..
+            }) = self
+                .brokers
+                .get_mut(&leader)
+                .and_then(|b| b.replicas.get_mut(partition))
+                .map(|r| &mut r.role)
             {
                 *alter_partition_pending = false;
             }
             return;
         };
-        let leader_epoch = self.replica(leader, partition).map_or(0, |r| r.leader_epoch);
+        let leader_epoch = self
+            .replica(leader, partition)
+            .map_or(0, |r| r.leader_epoch);
         self.send(
             Node::Broker(leader),
             controller,
-            Payload::AlterPartition { partition: partition.clone(), leader, leader_epoch, new_isr, reason },
+            Payload::AlterPartition {
+                partition: partition.clone(),
+                leader,
+                leader_epoch,
+                new_isr,
+                reason,
+            },
         );
     }
 
-    fn leader_answer_or_park_fetch(&mut self, leader: BrokerId, follower: BrokerId, partition: &TopicPartition, fetch_offset: u64) {
-        let Some(replica) = self.brokers.get_mut(&leader).and_then(|b| b.replicas.get_mut(partition)) else { return };
+    fn leader_answer_or_park_fetch(
+        &mut self,
+        leader: BrokerId,
+        follower: BrokerId,
+        partition: &TopicPartition,
+        fetch_offset: u64,
+    ) {
+        let Some(replica) = self
+            .brokers
+            .get_mut(&leader)
+            .and_then(|b| b.replicas.get_mut(partition))
+        else {
+            return;
+        };
         let leader_epoch = replica.leader_epoch;
         let high_watermark = replica.high_watermark;
         let leo = replica.log.log_end_offset();
-        let records: Vec<Record> = match replica.log.read(fetch_offset, REPLICA_FETCH_MAX_RECORDS, leo) {
-            ReadOutcome::Records(records) => records.to_vec(),
-            ReadOutcome::OutOfRange { .. } => Vec::new(),
+        let records: Vec<Record> =
+            match replica
+                .log
+                .read(fetch_offset, REPLICA_FETCH_MAX_RECORDS, leo)
+            {
+                ReadOutcome::Records(records) => records.to_vec(),
+                ReadOutcome::OutOfRange { .. } => Vec::new(),
+            };
+        let ReplicaRole::Leader { followers, .. } = &mut replica.role else {
+            return;
         };
-        let ReplicaRole::Leader { followers, .. } = &mut replica.role else { return };
-        let Some(state) = followers.get_mut(&follower) else { return };
+        let Some(state) = followers.get_mut(&follower) else {
+            return;
+        };
         if records.is_empty() && state.high_watermark_sent >= high_watermark {
             state.parked_fetch = Some(ParkedFetch { fetch_offset });
             return;
@@ -308,21 +419,29 @@ impl Cluster {
         self.send(
             Node::Broker(leader),
             Node::Broker(follower),
-            Payload::FetchResponse {
+            Payload::FetchResponse(FetchResponse {
                 partition: partition.clone(),
                 leader_epoch,
                 records,
                 high_watermark,
                 diverging_end_offset: None,
                 error: None,
-            },
+            }),
         );
     }
 
     /// Completes parked follower fetches that now have something to return.
-    pub(crate) fn leader_wake_parked_fetches(&mut self, leader: BrokerId, partition: &TopicPartition) {
-        let Some(replica) = self.replica(leader, partition) else { return };
-        let ReplicaRole::Leader { followers, .. } = &replica.role else { return };
+    pub(crate) fn leader_wake_parked_fetches(
+        &mut self,
+        leader: BrokerId,
+        partition: &TopicPartition,
+    ) {
+        let Some(replica) = self.replica(leader, partition) else {
+            return;
+        };
+        let ReplicaRole::Leader { followers, .. } = &replica.role else {
+            return;
+        };
         let parked: Vec<(BrokerId, u64)> = followers
             .iter()
             .filter_map(|(&id, state)| state.parked_fetch.as_ref().map(|p| (id, p.fetch_offset)))
@@ -335,15 +454,34 @@ impl Cluster {
     /// `Partition.maybeIncrementLeaderHW`.
     pub(crate) fn leader_maybe_advance_hw(&mut self, leader: BrokerId, partition: &TopicPartition) {
         let min_isr = self.topic_config(&partition.topic).min_insync_replicas;
-        let Some(replica) = self.brokers.get_mut(&leader).and_then(|b| b.replicas.get_mut(partition)) else { return };
-        let ReplicaRole::Leader { followers, .. } = &replica.role else { return };
+        let Some(replica) = self
+            .brokers
+            .get_mut(&leader)
+            .and_then(|b| b.replicas.get_mut(partition))
+        else {
+            return;
+        };
+        let ReplicaRole::Leader { followers, .. } = &replica.role else {
+            return;
+        };
         let leo = replica.log.log_end_offset();
         let isr_leos: Vec<u64> = replica
             .isr
             .iter()
-            .map(|&b| if b == leader { leo } else { followers.get(&b).and_then(|f| f.log_end_offset).unwrap_or(0) })
+            .map(|&b| {
+                if b == leader {
+                    leo
+                } else {
+                    followers
+                        .get(&b)
+                        .and_then(|f| f.log_end_offset)
+                        .unwrap_or(0)
+                }
+            })
             .collect();
-        let Some(candidate) = high_watermark_candidate(&isr_leos, min_isr) else { return };
+        let Some(candidate) = high_watermark_candidate(&isr_leos, min_isr) else {
+            return;
+        };
         if candidate <= replica.high_watermark {
             return;
         }
@@ -357,7 +495,15 @@ impl Cluster {
         } else {
             format!("broker {leader} moves the high watermark of {partition} from {from} to {candidate}: it is the only in-sync replica")
         };
-        self.emit(EventKind::HighWatermarkMoved { broker: leader, partition: partition.clone(), from, to: candidate }, text);
+        self.emit(
+            EventKind::HighWatermarkMoved {
+                broker: leader,
+                partition: partition.clone(),
+                from,
+                to: candidate,
+            },
+            text,
+        );
         self.leader_complete_parked_produces(leader, partition);
         self.leader_wake_parked_fetches(leader, partition);
     }
@@ -366,17 +512,32 @@ impl Cluster {
         &mut self,
         follower: BrokerId,
         leader: BrokerId,
-        partition: TopicPartition,
-        leader_epoch: u32,
-        records: Vec<Record>,
-        leader_high_watermark: u64,
-        diverging_end_offset: Option<u64>,
-        error: Option<BrokerError>,
+        response: FetchResponse,
     ) {
+        let FetchResponse {
+            partition,
+            leader_epoch,
+            records,
+            high_watermark: leader_high_watermark,
+            diverging_end_offset,
+            error,
+        } = response;
         let config = self.topic_config(&partition.topic);
         let now = self.tick;
-        let Some(replica) = self.brokers.get_mut(&follower).and_then(|b| b.replicas.get_mut(&partition)) else { return };
-        let ReplicaRole::Follower { leader: Some(current), fetch_in_flight } = &mut replica.role else { return };
+        let Some(replica) = self
+            .brokers
+            .get_mut(&follower)
+            .and_then(|b| b.replicas.get_mut(&partition))
+        else {
+            return;
+        };
+        let ReplicaRole::Follower {
+            leader: Some(current),
+            fetch_in_flight,
+        } = &mut replica.role
+        else {
+            return;
+        };
         if *current != leader || replica.leader_epoch != leader_epoch {
             *fetch_in_flight = false;
             return; // an answer from a leader this follower no longer follows
@@ -386,8 +547,13 @@ impl Cluster {
             return; // wait for the controller's news
         }
         if let Some(end_offset) = diverging_end_offset {
-            let own_epoch_end = replica.log.latest_epoch().map_or(end_offset, |e| replica.log.end_offset_for_epoch(e).1);
-            let truncate_to = end_offset.min(own_epoch_end).max(replica.log.log_start_offset());
+            let own_epoch_end = replica
+                .log
+                .latest_epoch()
+                .map_or(end_offset, |e| replica.log.end_offset_for_epoch(e).1);
+            let truncate_to = end_offset
+                .min(own_epoch_end)
+                .max(replica.log.log_start_offset());
             let removed = replica.log.truncate_to(truncate_to) as u64;
             replica.rebuild_producer_states();
             replica.high_watermark = replica.high_watermark.min(replica.log.log_end_offset());
@@ -416,13 +582,26 @@ impl Cluster {
         }
         for (offset, epoch) in appended {
             self.emit(
-                EventKind::RecordAppended { broker: follower, partition: partition.clone(), offset, leader_epoch: epoch, as_leader: false },
-                format!("broker {follower} copies offset {offset} of {partition} from leader {leader}"),
+                EventKind::RecordAppended {
+                    broker: follower,
+                    partition: partition.clone(),
+                    offset,
+                    leader_epoch: epoch,
+                    as_leader: false,
+                },
+                format!(
+                    "broker {follower} copies offset {offset} of {partition} from leader {leader}"
+                ),
             );
         }
         if new_hw > old_hw {
             self.emit(
-                EventKind::HighWatermarkMoved { broker: follower, partition: partition.clone(), from: old_hw, to: new_hw },
+                EventKind::HighWatermarkMoved {
+                    broker: follower,
+                    partition: partition.clone(),
+                    from: old_hw,
+                    to: new_hw,
+                },
                 format!("broker {follower} learns the high watermark of {partition} is {new_hw}"),
             );
         }
@@ -434,7 +613,11 @@ impl Cluster {
     pub(crate) fn leader_after_append(&mut self, leader: BrokerId, partition: &TopicPartition) {
         let lag_max = self.config.replica_lag_time_max_ms;
         let mut checks = Vec::new();
-        if let Some(replica) = self.brokers.get_mut(&leader).and_then(|b| b.replicas.get_mut(partition)) {
+        if let Some(replica) = self
+            .brokers
+            .get_mut(&leader)
+            .and_then(|b| b.replicas.get_mut(partition))
+        {
             let isr = replica.isr.clone();
             if let ReplicaRole::Leader { followers, .. } = &mut replica.role {
                 for (&follower, state) in followers.iter_mut() {
@@ -446,21 +629,48 @@ impl Cluster {
             }
         }
         for (follower, delay) in checks {
-            self.set_timer(Node::Broker(leader), delay, Timer::IsrLagCheck { partition: partition.clone(), follower });
+            self.set_timer(
+                Node::Broker(leader),
+                delay,
+                Timer::IsrLagCheck {
+                    partition: partition.clone(),
+                    follower,
+                },
+            );
         }
         self.leader_wake_parked_fetches(leader, partition);
         self.leader_maybe_advance_hw(leader, partition);
     }
 
     /// `Partition.maybeShrinkIsr` for one follower.
-    pub(crate) fn leader_check_follower_lag(&mut self, leader: BrokerId, partition: TopicPartition, follower: BrokerId) {
+    pub(crate) fn leader_check_follower_lag(
+        &mut self,
+        leader: BrokerId,
+        partition: TopicPartition,
+        follower: BrokerId,
+    ) {
         let lag_max = self.config.replica_lag_time_max_ms;
         let now = self.tick;
-        let Some(replica) = self.brokers.get_mut(&leader).and_then(|b| b.replicas.get_mut(&partition)) else { return };
+        let Some(replica) = self
+            .brokers
+            .get_mut(&leader)
+            .and_then(|b| b.replicas.get_mut(&partition))
+        else {
+            return;
+        };
         let leo = replica.log.log_end_offset();
         let isr = replica.isr.clone();
-        let ReplicaRole::Leader { followers, alter_partition_pending, .. } = &mut replica.role else { return };
-        let Some(state) = followers.get_mut(&follower) else { return };
+        let ReplicaRole::Leader {
+            followers,
+            alter_partition_pending,
+            ..
+        } = &mut replica.role
+        else {
+            return;
+        };
+        let Some(state) = followers.get_mut(&follower) else {
+            return;
+        };
         state.lag_check_scheduled = false;
         if !isr.contains(&follower) || state.log_end_offset == Some(leo) {
             return;
@@ -469,7 +679,14 @@ impl Cluster {
         if behind_for < lag_max {
             state.lag_check_scheduled = true;
             let delay = lag_max - behind_for;
-            self.set_timer(Node::Broker(leader), delay, Timer::IsrLagCheck { partition, follower });
+            self.set_timer(
+                Node::Broker(leader),
+                delay,
+                Timer::IsrLagCheck {
+                    partition,
+                    follower,
+                },
+            );
             return;
         }
         if *alter_partition_pending || isr.len() <= 1 {

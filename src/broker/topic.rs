@@ -149,7 +149,10 @@ pub const TOPIC_CONFIG_NAMES: [&str; 9] = [
 
 impl TopicConfig {
     /// Applies `name=value` overrides on top of `self`, all or nothing.
-    pub fn with_overrides(&self, overrides: &BTreeMap<String, String>) -> Result<TopicConfig, BrokerError> {
+    pub fn with_overrides(
+        &self,
+        overrides: &BTreeMap<String, String>,
+    ) -> Result<TopicConfig, BrokerError> {
         let mut config = self.clone();
         for (name, value) in overrides {
             config.set(name, value)?;
@@ -164,14 +167,19 @@ impl TopicConfig {
             reason: reason.to_string(),
         };
         let int = |min: i64| -> Result<i64, BrokerError> {
-            let parsed: i64 = value.trim().parse().map_err(|_| invalid("not a whole number"))?;
+            let parsed: i64 = value
+                .trim()
+                .parse()
+                .map_err(|_| invalid("not a whole number"))?;
             if parsed < min {
                 return Err(invalid(&format!("the value must be at least {min}")));
             }
             Ok(parsed)
         };
         match name {
-            "min.insync.replicas" => self.min_insync_replicas = int(1)?.min(i64::from(u32::MAX)) as u32,
+            "min.insync.replicas" => {
+                self.min_insync_replicas = int(1)?.min(i64::from(u32::MAX)) as u32
+            }
             "retention.ms" => self.retention_ms = int(-1)?,
             "retention.bytes" => self.retention_bytes = int(-1)?,
             // LegacyRecord.RECORD_OVERHEAD_V0 is Kafka's lower bound for segment.bytes.
@@ -210,10 +218,22 @@ impl TopicConfig {
     /// The configs as Kafka names and values, for `describe` and the inspector.
     pub fn describe(&self) -> BTreeMap<String, String> {
         BTreeMap::from([
-            ("cleanup.policy".into(), self.cleanup_policy.kafka_value().into()),
-            ("delete.retention.ms".into(), self.delete_retention_ms.to_string()),
-            ("max.message.bytes".into(), self.max_message_bytes.to_string()),
-            ("min.insync.replicas".into(), self.min_insync_replicas.to_string()),
+            (
+                "cleanup.policy".into(),
+                self.cleanup_policy.kafka_value().into(),
+            ),
+            (
+                "delete.retention.ms".into(),
+                self.delete_retention_ms.to_string(),
+            ),
+            (
+                "max.message.bytes".into(),
+                self.max_message_bytes.to_string(),
+            ),
+            (
+                "min.insync.replicas".into(),
+                self.min_insync_replicas.to_string(),
+            ),
             ("retention.bytes".into(), self.retention_bytes.to_string()),
             ("retention.ms".into(), self.retention_ms.to_string()),
             ("segment.bytes".into(), self.segment_bytes.to_string()),
@@ -246,7 +266,10 @@ pub fn assign_replicas_rack_unaware(
     replica_shift: usize,
 ) -> Vec<Vec<BrokerId>> {
     let n = brokers.len();
-    assert!(n > 0 && replication_factor as usize <= n, "validated by the caller");
+    assert!(
+        n > 0 && replication_factor as usize <= n,
+        "validated by the caller"
+    );
     let mut next_replica_shift = replica_shift;
     (0..partitions as usize)
         .map(|partition| {
@@ -270,7 +293,14 @@ mod tests {
 
     #[test]
     fn legal_names_pass() {
-        for name in ["orders", "a", "my.topic", "my_topic", "A-1.b_2", &"x".repeat(249)] {
+        for name in [
+            "orders",
+            "a",
+            "my.topic",
+            "my_topic",
+            "A-1.b_2",
+            &"x".repeat(249),
+        ] {
             assert!(validate_topic_name(name).is_ok(), "{name}");
         }
     }
@@ -286,7 +316,10 @@ mod tests {
         assert_eq!(reason(".."), "Topic name cannot be \".\" or \"..\"");
         assert!(reason(&"x".repeat(250)).contains("can't be longer than 249 characters"));
         for bad in ["with space", "slash/", "ümlaut", "star*", "tab\t"] {
-            assert!(reason(bad).contains("a character other than ASCII alphanumerics"), "{bad}");
+            assert!(
+                reason(bad).contains("a character other than ASCII alphanumerics"),
+                "{bad}"
+            );
         }
         // "..." is legal in Kafka: only "." and ".." are reserved.
         assert!(validate_topic_name("...").is_ok());
@@ -316,7 +349,10 @@ mod tests {
             vec![3, 0, 1],
             vec![4, 1, 2],
         ];
-        assert_eq!(assign_replicas_rack_unaware(&[0, 1, 2, 3, 4], 10, 3, 0, 0), expected);
+        assert_eq!(
+            assign_replicas_rack_unaware(&[0, 1, 2, 3, 4], 10, 3, 0, 0),
+            expected
+        );
     }
 
     #[test]
@@ -351,11 +387,17 @@ mod tests {
             ("min.insync.replicas".to_string(), "2".to_string()),
             ("retention.ms".to_string(), "soon".to_string()),
         ]);
-        assert!(matches!(base.with_overrides(&bad), Err(BrokerError::InvalidConfig { .. })));
+        assert!(matches!(
+            base.with_overrides(&bad),
+            Err(BrokerError::InvalidConfig { .. })
+        ));
         let unknown = BTreeMap::from([("colour".to_string(), "blue".to_string())]);
         assert!(base.with_overrides(&unknown).is_err());
         assert!(base
-            .with_overrides(&BTreeMap::from([("min.insync.replicas".to_string(), "0".to_string())]))
+            .with_overrides(&BTreeMap::from([(
+                "min.insync.replicas".to_string(),
+                "0".to_string()
+            )]))
             .is_err());
     }
 }

@@ -215,7 +215,14 @@ impl Cluster {
                 mode: self.config.controller_mode,
                 active: self.active_controller,
                 epoch: self.controller_epoch,
-                nodes: self.controllers.values().map(|c| ControllerNodeView { id: c.id, alive: c.alive }).collect(),
+                nodes: self
+                    .controllers
+                    .values()
+                    .map(|c| ControllerNodeView {
+                        id: c.id,
+                        alive: c.alive,
+                    })
+                    .collect(),
                 metadata_log_tail: self.metadata_log[tail_start..].to_vec(),
             },
             brokers,
@@ -228,8 +235,16 @@ impl Cluster {
 
     /// Up to `max` records of one replica from `offset` on, for the log strips and the
     /// inspector. Reads the whole log (not only below the HW): the UI marks the HW itself.
-    pub fn records(&self, broker: BrokerId, partition: &TopicPartition, offset: u64, max: usize) -> Vec<Record> {
-        let Some(replica) = self.replica(broker, partition) else { return Vec::new() };
+    pub fn records(
+        &self,
+        broker: BrokerId,
+        partition: &TopicPartition,
+        offset: u64,
+        max: usize,
+    ) -> Vec<Record> {
+        let Some(replica) = self.replica(broker, partition) else {
+            return Vec::new();
+        };
         let start = offset.max(replica.log.log_start_offset());
         match replica.log.read(start, max, replica.log.log_end_offset()) {
             ReadOutcome::Records(records) => records.to_vec(),

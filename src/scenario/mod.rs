@@ -59,14 +59,16 @@ fn entry_from_value(value: Value) -> Result<Entry, String> {
         "step" | "run_until_idle" => serde_json::from_value(value)
             .map(Entry::Clock)
             .map_err(|e| format!("{kind}: {e}")),
-        _ => serde_json::from_value(value).map(Entry::Command).map_err(|e| {
-            let message = e.to_string();
-            if message.contains("unknown variant") {
-                format!("unknown command type \"{kind}\"")
-            } else {
-                format!("{kind}: {message}")
-            }
-        }),
+        _ => serde_json::from_value(value)
+            .map(Entry::Command)
+            .map_err(|e| {
+                let message = e.to_string();
+                if message.contains("unknown variant") {
+                    format!("unknown command type \"{kind}\"")
+                } else {
+                    format!("{kind}: {message}")
+                }
+            }),
     }
 }
 
@@ -88,12 +90,21 @@ pub enum ScenarioError {
     /// Not JSON, or not the shape of a scenario.
     Format(String),
     /// A version this build does not know.
-    UnsupportedVersion { found: u64, supported: u32 },
+    UnsupportedVersion {
+        found: u64,
+        supported: u32,
+    },
     /// An entry is malformed, out of bounds, or was refused by the cluster.
-    Entry { index: usize, message: String },
+    Entry {
+        index: usize,
+        message: String,
+    },
     /// The cluster config is invalid.
     Config(BrokerError),
-    TooLarge { entries: usize, max: usize },
+    TooLarge {
+        entries: usize,
+        max: usize,
+    },
 }
 
 impl std::fmt::Display for ScenarioError {
@@ -107,7 +118,10 @@ impl std::fmt::Display for ScenarioError {
             ScenarioError::Entry { index, message } => write!(f, "entries[{index}]: {message}"),
             ScenarioError::Config(error) => write!(f, "config: {error}"),
             ScenarioError::TooLarge { entries, max } => {
-                write!(f, "the scenario has {entries} entries, more than the limit of {max}")
+                write!(
+                    f,
+                    "the scenario has {entries} entries, more than the limit of {max}"
+                )
             }
         }
     }
@@ -117,31 +131,50 @@ impl std::error::Error for ScenarioError {}
 
 impl Scenario {
     pub fn new(seed: u64, config: ClusterConfig) -> Self {
-        Self { version: SCENARIO_VERSION, name: None, seed, config, entries: Vec::new() }
+        Self {
+            version: SCENARIO_VERSION,
+            name: None,
+            seed,
+            config,
+            entries: Vec::new(),
+        }
     }
 
     /// Parses and checks a scenario without running it: JSON shape, version, each entry's
     /// type and fields, bounds. Error messages name the entry.
     pub fn from_json(text: &str) -> Result<Scenario, ScenarioError> {
-        let value: Value = serde_json::from_str(text).map_err(|e| ScenarioError::Format(e.to_string()))?;
-        let object = value.as_object().ok_or_else(|| ScenarioError::Format("the top level must be an object".into()))?;
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| ScenarioError::Format(e.to_string()))?;
+        let object = value
+            .as_object()
+            .ok_or_else(|| ScenarioError::Format("the top level must be an object".into()))?;
         let version = object
             .get("version")
             .and_then(Value::as_u64)
             .ok_or_else(|| ScenarioError::Format("a \"version\" number is required".into()))?;
         if version != u64::from(SCENARIO_VERSION) {
-            return Err(ScenarioError::UnsupportedVersion { found: version, supported: SCENARIO_VERSION });
+            return Err(ScenarioError::UnsupportedVersion {
+                found: version,
+                supported: SCENARIO_VERSION,
+            });
         }
-        let entries_value = object.get("entries").cloned().unwrap_or(Value::Array(Vec::new()));
+        let entries_value = object
+            .get("entries")
+            .cloned()
+            .unwrap_or(Value::Array(Vec::new()));
         let raw_entries = entries_value
             .as_array()
             .ok_or_else(|| ScenarioError::Format("\"entries\" must be an array".into()))?;
         if raw_entries.len() > MAX_ENTRIES {
-            return Err(ScenarioError::TooLarge { entries: raw_entries.len(), max: MAX_ENTRIES });
+            return Err(ScenarioError::TooLarge {
+                entries: raw_entries.len(),
+                max: MAX_ENTRIES,
+            });
         }
         let mut entries = Vec::with_capacity(raw_entries.len());
         for (index, raw) in raw_entries.iter().enumerate() {
-            let entry = entry_from_value(raw.clone()).map_err(|message| ScenarioError::Entry { index, message })?;
+            let entry = entry_from_value(raw.clone())
+                .map_err(|message| ScenarioError::Entry { index, message })?;
             if let Entry::Clock(ClockEntry::Step { count }) = entry {
                 if count == 0 || count > MAX_STEP_COUNT {
                     return Err(ScenarioError::Entry {
@@ -152,17 +185,26 @@ impl Scenario {
             }
             entries.push(entry);
         }
-        let seed = object
-            .get("seed")
-            .and_then(Value::as_u64)
-            .ok_or_else(|| ScenarioError::Format("a \"seed\" (unsigned integer) is required".into()))?;
+        let seed = object.get("seed").and_then(Value::as_u64).ok_or_else(|| {
+            ScenarioError::Format("a \"seed\" (unsigned integer) is required".into())
+        })?;
         let config: ClusterConfig = match object.get("config") {
-            Some(config) => serde_json::from_value(config.clone()).map_err(|e| ScenarioError::Format(format!("config: {e}")))?,
+            Some(config) => serde_json::from_value(config.clone())
+                .map_err(|e| ScenarioError::Format(format!("config: {e}")))?,
             None => ClusterConfig::default(),
         };
         config.validate().map_err(ScenarioError::Config)?;
-        let name = object.get("name").and_then(Value::as_str).map(str::to_string);
-        Ok(Scenario { version: SCENARIO_VERSION, name, seed, config, entries })
+        let name = object
+            .get("name")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        Ok(Scenario {
+            version: SCENARIO_VERSION,
+            name,
+            seed,
+            config,
+            entries,
+        })
     }
 
     pub fn to_json(&self) -> String {
@@ -172,9 +214,13 @@ impl Scenario {
     /// Runs every entry on a fresh cluster; the first refused command stops the run with
     /// its index. `on_event` sees every event in order.
     pub fn run(&self, mut on_event: impl FnMut(&Event)) -> Result<Cluster, ScenarioError> {
-        let mut cluster = Cluster::try_new(self.config.clone(), self.seed).map_err(ScenarioError::Config)?;
+        let mut cluster =
+            Cluster::try_new(self.config.clone(), self.seed).map_err(ScenarioError::Config)?;
         for (index, entry) in self.entries.iter().enumerate() {
-            let events = apply_entry(&mut cluster, entry).map_err(|e| ScenarioError::Entry { index, message: e.to_string() })?;
+            let events = apply_entry(&mut cluster, entry).map_err(|e| ScenarioError::Entry {
+                index,
+                message: e.to_string(),
+            })?;
             events.iter().for_each(&mut on_event);
         }
         Ok(cluster)
@@ -218,7 +264,10 @@ mod tests {
     #[test]
     fn newer_versions_are_refused() {
         let error = Scenario::from_json(r#"{"version": 2, "seed": 1}"#).unwrap_err();
-        assert!(matches!(error, ScenarioError::UnsupportedVersion { found: 2, .. }));
+        assert!(matches!(
+            error,
+            ScenarioError::UnsupportedVersion { found: 2, .. }
+        ));
     }
 
     #[test]
@@ -230,8 +279,12 @@ mod tests {
             replication_factor: 3,
             configs: Default::default(),
         }));
-        scenario.entries.push(Entry::Clock(ClockEntry::Step { count: 2 }));
-        scenario.entries.push(Entry::Clock(ClockEntry::RunUntilIdle));
+        scenario
+            .entries
+            .push(Entry::Clock(ClockEntry::Step { count: 2 }));
+        scenario
+            .entries
+            .push(Entry::Clock(ClockEntry::RunUntilIdle));
         let parsed = Scenario::from_json(&scenario.to_json()).unwrap();
         assert_eq!(parsed, scenario);
     }
@@ -242,6 +295,11 @@ mod tests {
             {"type": "create_topic", "name": "bad name", "partitions": 1, "replication_factor": 1}
         ]}"#;
         let error = Scenario::from_json(text).unwrap().run(|_| {}).unwrap_err();
-        assert!(error.to_string().starts_with("entries[0]: InvalidTopicException"), "{error}");
+        assert!(
+            error
+                .to_string()
+                .starts_with("entries[0]: InvalidTopicException"),
+            "{error}"
+        );
     }
 }

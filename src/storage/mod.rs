@@ -1,0 +1,252 @@
+//! IndexedDB persistence of sessions (wasm only).
+//!
+//! Two object stores:
+//! * `workspaces` (key path `id`): one row per workspace — name, seed, cluster config,
+//!   schema version, created/updated times;
+//! * `entries` (key path `[workspace, seq]`): the session's log, one row per applied
+//!   command or clock entry, each written in its own transaction as it happens, so a closed
+//!   tab loses nothing that was shown.
+//!
+//! Values are stored as JSON text in the documented scenario format, so what is stored,
+//! exported and shared is one format.
+//!
+//! Crate choice: `idb` — futures-based, maintained, the fewest dependencies and the
+//! smallest output of the three wrappers compared (`rexie` builds on it; `indexed_db_futures`
+//! pulls in more).
+
+use idb::{
+    Database, DatabaseEvent, Factory, KeyPath, KeyRange, ObjectStoreParams, TransactionMode,
+};
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsValue;
+
+use crate::broker::ClusterConfig;
+use crate::scenario::{Entry, Scenario, SCENARIO_VERSION};
+
+/// The IndexedDB schema version (object stores and their shapes).
+pub const DB_SCHEMA_VERSION: u32 = 1;
+const WORKSPACES: &str = "workspaces";
+const ENTRIES: &str = "entries";
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StorageError {
+    /// IndexedDB is missing or refused to open (private mode, blocked by settings).
+    Unavailable(String),
+    /// A read or write failed (quota exceeded, aborted transaction).
+    Failed(String),
+    /// Stored data could not be understood; it is left untouched.
+    Corrupt(String),
+}
+
+impl std::fmt::Display for StorageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StorageError::Unavailable(m) => write!(f, "browser storage is unavailable: {m}"),
+            StorageError::Failed(m) => write!(f, "saving to browser storage failed: {m}"),
+            StorageError::Corrupt(m) => write!(
+                f,
+                "stored data could not be read and was left untouched: {m}"
+            ),
+        }
+    }
+}
+
+fn failed(error: idb::Error) -> StorageError {
+    StorageError::Failed(error.to_string())
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkspaceRow {
+    pub id: String,
+    pub name: String,
+    pub schema_version: u32,
+    pub seed: f64,
+    /// The cluster config as JSON text.
+    pub config: String,
+    pub created: f64,
+    pub updated: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct EntryRow {
+    workspace: String,
+    seq: u32,
+    /// The entry as JSON text, in the scenario format.
+    entry: String,
+}
+
+pub struct Storage {
+    database: Database,
+    name: String,
+}
+
+impl Storage {
+    /// Opens (and if needed creates or upgrades) the database `name`.
+    pub async fn open(name: &str) -> Result<Storage, StorageError> {
+        let factory = Factory::new().map_err(|e| StorageError::Unavailable(e.to_string()))?;
+        let mut request = factory
+            .open(name, Some(DB_SCHEMA_VERSION))
+            .map_err(|e| StorageError::Unavailable(e.to_string()))?;
+        request.on_upgrade_needed(|event| {
+            let Ok(database) = event.database() else {
+                return;
+            };
+            let names = database.store_names();
+            if !names.iter().any(|n| n == WORKSPACES) {
+                let mut params = ObjectStoreParams::new();
+                params.key_path(Some(KeyPath::new_single("id")));
+                let _ = database.create_object_store(WORKSPACES, params);
+            }
+            if !names.iter().any(|n| n == ENTRIES) {
+                let mut params = ObjectStoreParams::new();
+                params.key_path(Some(KeyPath::new_array(["workspace", "seq"])));
+                let _ = database.create_object_store(ENTRIES, params);
+            }
+        });
+        let database = request
+            .await
+            .map_err(|e| StorageError::Unavailable(e.to_string()))?;
+        Ok(Storage {
+            database,
+            name: name.to_string(),
+        })
+    }
+
+    pub async fn workspace(&self, id: &str) -> Result<Option<WorkspaceRow>, StorageError> {
+        let transaction = self
+            .database
+            .transaction(&[WORKSPACES], TransactionMode::ReadOnly)
+            .map_err(failed)?;
+        let store = transaction.object_store(WORKSPACES).map_err(failed)?;
+        let value: Option<JsValue> = store
+            .get(JsValue::from_str(id))
+            .map_err(failed)?
+            .await
+            .map_err(failed)?;
+        value
+            .map(|v| {
+                serde_wasm_bindgen::from_value(v)
+                    .map_err(|e| StorageError::Corrupt(format!("workspace {id}: {e}")))
+            })
+            .transpose()
+    }
+
+    /// Writes a workspace row (create or update) in its own transaction.
+    pub async fn put_workspace(&self, row: &WorkspaceRow) -> Result<(), StorageError> {
+        let value =
+            serde_wasm_bindgen::to_value(row).map_err(|e| StorageError::Failed(e.to_string()))?;
+        let transaction = self
+            .database
+            .transaction(&[WORKSPACES], TransactionMode::ReadWrite)
+            .map_err(failed)?;
+        let store = transaction.object_store(WORKSPACES).map_err(failed)?;
+        store
+            .put(&value, None)
+            .map_err(failed)?
+            .await
+            .map_err(failed)?;
+        let result = transaction.await.map_err(failed)?;
+        if result.is_committed() {
+            Ok(())
+        } else {
+            Err(StorageError::Failed("the transaction was aborted".into()))
+        }
+    }
+
+    /// Appends entry number `seq` of a workspace, in its own transaction, and returns once
+    /// IndexedDB has committed it.
+    pub async fn append_entry(
+        &self,
+        workspace: &str,
+        seq: u32,
+        entry: &Entry,
+    ) -> Result<(), StorageError> {
+        let row = EntryRow {
+            workspace: workspace.to_string(),
+            seq,
+            entry: serde_json::to_string(entry).map_err(|e| StorageError::Failed(e.to_string()))?,
+        };
+        let value =
+            serde_wasm_bindgen::to_value(&row).map_err(|e| StorageError::Failed(e.to_string()))?;
+        let transaction = self
+            .database
+            .transaction(&[ENTRIES], TransactionMode::ReadWrite)
+            .map_err(failed)?;
+        let store = transaction.object_store(ENTRIES).map_err(failed)?;
+        // `add`, not `put`: writing the same seq twice is a bug (two tabs), not an update.
+        store
+            .add(&value, None)
+            .map_err(failed)?
+            .await
+            .map_err(failed)?;
+        let result = transaction.await.map_err(failed)?;
+        if result.is_committed() {
+            Ok(())
+        } else {
+            Err(StorageError::Failed("the transaction was aborted".into()))
+        }
+    }
+
+    /// Every stored entry of a workspace, in order.
+    pub async fn entries(&self, workspace: &str) -> Result<Vec<Entry>, StorageError> {
+        let lower = js_sys::Array::of2(&JsValue::from_str(workspace), &JsValue::from_f64(0.0));
+        let upper = js_sys::Array::of2(
+            &JsValue::from_str(workspace),
+            &JsValue::from_f64(f64::from(u32::MAX)),
+        );
+        let range = KeyRange::bound(&lower, &upper, None, None).map_err(failed)?;
+        let transaction = self
+            .database
+            .transaction(&[ENTRIES], TransactionMode::ReadOnly)
+            .map_err(failed)?;
+        let store = transaction.object_store(ENTRIES).map_err(failed)?;
+        let values = store
+            .get_all(Some(range.into()), None)
+            .map_err(failed)?
+            .await
+            .map_err(failed)?;
+        values
+            .into_iter()
+            .enumerate()
+            .map(|(index, value)| {
+                let row: EntryRow = serde_wasm_bindgen::from_value(value)
+                    .map_err(|e| StorageError::Corrupt(format!("entry {index}: {e}")))?;
+                serde_json::from_str(&row.entry)
+                    .map_err(|e| StorageError::Corrupt(format!("entry {}: {e}", row.seq)))
+            })
+            .collect()
+    }
+
+    /// Loads a workspace as a scenario, checking the schema version.
+    pub async fn load_scenario(&self, id: &str) -> Result<Option<Scenario>, StorageError> {
+        let Some(row) = self.workspace(id).await? else {
+            return Ok(None);
+        };
+        if row.schema_version != SCENARIO_VERSION {
+            return Err(StorageError::Corrupt(format!(
+                "workspace {id} was saved with format version {}, this page reads version {SCENARIO_VERSION}",
+                row.schema_version
+            )));
+        }
+        let config: ClusterConfig = serde_json::from_str(&row.config)
+            .map_err(|e| StorageError::Corrupt(format!("config of {id}: {e}")))?;
+        let entries = self.entries(id).await?;
+        let mut scenario = Scenario::new(row.seed as u64, config);
+        scenario.name = Some(row.name);
+        scenario.entries = entries;
+        Ok(Some(scenario))
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn close(&self) {
+        self.database.close();
+    }
+}
+
+/// Milliseconds since the epoch, for created/updated stamps (the UI side may read clocks).
+pub fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
