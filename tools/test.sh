@@ -44,7 +44,16 @@ if trunk build --release 2>&1 | tee "$logs/trunk.log"; then
   python3 -m http.server "$port" --bind 127.0.0.1 --directory dist >"$logs/http.log" 2>&1 &
   server=$!
   trap 'kill $server 2>/dev/null' EXIT
-  for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/" >/dev/null && break; sleep 0.1; done
+  # Wait for the server (python rather than curl: one tool fewer to install).
+  python3 - "$port" <<'PY'
+import sys, time, urllib.request
+for _ in range(100):
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/")
+        break
+    except Exception:
+        time.sleep(0.1)
+PY
   rm -f "$logs/e2e.json"
   (cd tests/e2e && BASE_URL="http://127.0.0.1:$port" E2E_JSON="$root/$logs/e2e.json" npx playwright test)
   e2e_status=$?

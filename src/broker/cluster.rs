@@ -579,7 +579,26 @@ impl Cluster {
     }
 
     fn on_message_lost(&mut self, from: Node, to: Node, payload: Payload) {
+        let receiver_down = !self.is_up(to);
         match payload {
+            // A crashed broker's host answers with a TCP reset: the producer learns at once
+            // that the connection broke. A cut link gives no such signal; the producer waits
+            // for request.timeout.ms.
+            Payload::ProduceRequest { request_id, .. } if receiver_down => {
+                if let (Node::Producer(producer), Node::Broker(broker)) = (from, to) {
+                    let record = self
+                        .producers
+                        .get(&producer)
+                        .and_then(|p| p.pending_by_correlation(request_id));
+                    if let Some(record) = record {
+                        self.producer_attempt_failed(
+                            producer,
+                            record,
+                            BrokerError::NetworkException { broker },
+                        );
+                    }
+                }
+            }
             // The follower stops waiting; it fetches again when the link heals, the leader
             // returns, or a new leader is announced.
             Payload::FetchRequest {
@@ -644,12 +663,9 @@ impl Cluster {
                 self.election_timer = None;
                 self.run_controller_election();
             }
-            Timer::IsrLagCheck {
-                partition,
-                follower,
-            } => {
+            Timer::IsrLagCheck { partition } => {
                 let Node::Broker(leader) = node else { return };
-                self.leader_check_follower_lag(leader, partition, follower);
+                self.leader_check_isr_lag(leader, partition);
             }
             Timer::ProducerRetry {
                 producer,
@@ -1344,13 +1360,8 @@ impl Cluster {
         // Memory is lost: roles, purgatories, follower tracking. The disk (logs, HW
         // checkpoints) survives.
         for replica in node.replicas.values_mut() {
-            if let ReplicaRole::Leader {
-                parked_produces, ..
-            } = &replica.role
-            {
-                for parked in parked_produces {
-                    self.network.cancel(parked.timeout_timer);
-                }
+            for timer in replica.role.timers() {
+                self.network.cancel(timer);
             }
             replica.role = ReplicaRole::Follower {
                 leader: None,

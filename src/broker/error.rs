@@ -78,6 +78,8 @@ pub enum BrokerError {
         expected: i32,
         received: i32,
     },
+    /// `NETWORK_EXCEPTION`: the connection to the broker broke (it crashed) before an answer came.
+    NetworkException { broker: BrokerId },
     /// `REQUEST_TIMED_OUT`: no answer within `request.timeout.ms`.
     RequestTimedOut { topic: String, partition: u32 },
     /// `LEADER_NOT_AVAILABLE`: the partition has no leader right now.
@@ -144,6 +146,10 @@ impl fmt::Display for BrokerError {
                 f,
                 "OutOfOrderSequence: {topic}-{partition} expected sequence {expected} but got {received}"
             ),
+            NetworkException { broker } => write!(
+                f,
+                "NetworkException: the connection to broker {broker} was closed before a response was received"
+            ),
             RequestTimedOut { topic, partition } => {
                 write!(f, "RequestTimedOut: no answer for {topic}-{partition} within request.timeout.ms")
             }
@@ -188,6 +194,7 @@ impl BrokerError {
             UnknownNode { .. } => "UnknownNode",
             UnknownProducer { .. } => "UnknownProducerId",
             OutOfOrderSequence { .. } => "OutOfOrderSequence",
+            NetworkException { .. } => "NetworkException",
             RequestTimedOut { .. } => "RequestTimedOut",
             LeaderNotAvailable { .. } => "LeaderNotAvailable",
             NotController => "NotController",
@@ -205,6 +212,7 @@ impl BrokerError {
                 | BrokerError::BrokerNotAvailable { .. }
                 | BrokerError::OutOfOrderSequence { .. }
                 | BrokerError::RequestTimedOut { .. }
+                | BrokerError::NetworkException { .. }
                 | BrokerError::LeaderNotAvailable { .. }
         )
     }

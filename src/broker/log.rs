@@ -146,6 +146,17 @@ impl PartitionLog {
         &self.epoch_starts
     }
 
+    /// A new leader remembers where its epoch starts, before it appends anything
+    /// (`UnifiedLog.maybeAssignEpochStartOffset`), so followers can ask about it.
+    pub fn assign_epoch_start(&mut self, leader_epoch: u32) {
+        if self
+            .latest_epoch()
+            .is_none_or(|latest| latest < leader_epoch)
+        {
+            self.epoch_starts.push((leader_epoch, self.log_end_offset));
+        }
+    }
+
     /// Appends a record as a leader does: it gets the next offset and the leader's epoch.
     /// Returns the offset.
     pub fn append_as_leader(

@@ -91,13 +91,11 @@ pub enum Timer {
     /// The controller has not heard from the broker for the session timeout.
     BrokerSessionExpired { broker: BrokerId },
     /// A leader checks whether a follower has fallen behind for `replica.lag.time.max.ms`.
-    IsrLagCheck {
-        partition: TopicPartition,
-        follower: BrokerId,
-    },
+    IsrLagCheck { partition: TopicPartition },
     /// A producer's `retry.backoff.ms` is over.
     ProducerRetry { producer: u32, request_id: u64 },
-    /// A producer gave up waiting for an answer after `request.timeout.ms`.
+    /// A producer gave up waiting for an answer after `request.timeout.ms`
+    /// (`request_id` is the attempt's correlation id).
     ProducerRequestTimeout { producer: u32, request_id: u64 },
     /// An acks=all produce waited in the leader's purgatory for its full timeout.
     ProducePurgatoryTimeout {
@@ -158,10 +156,7 @@ impl Payload {
                 Timer::BrokerSessionExpired { broker } => {
                     format!("session timeout of broker {broker}")
                 }
-                Timer::IsrLagCheck {
-                    partition,
-                    follower,
-                } => format!("lag check {partition} follower {follower}"),
+                Timer::IsrLagCheck { partition } => format!("lag check {partition}"),
                 Timer::ProducerRetry { .. } => "retry.backoff.ms over".to_string(),
                 Timer::ProducerRequestTimeout { .. } => "request.timeout.ms over".to_string(),
                 Timer::ProducePurgatoryTimeout { partition, .. } => {

@@ -67,7 +67,6 @@ pub struct FollowerState {
     pub parked_fetch: Option<ParkedFetch>,
     /// The high watermark this follower was last told.
     pub high_watermark_sent: u64,
-    pub lag_check_scheduled: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,6 +91,8 @@ pub enum ReplicaRole {
         parked_produces: Vec<ParkedProduce>,
         /// An `AlterPartition` is on its way to the controller; Kafka sends one at a time.
         alter_partition_pending: bool,
+        /// The next ISR lag check, armed while some in-sync follower is behind.
+        lag_check_timer: Option<QueueKey>,
     },
     Follower {
         leader: Option<BrokerId>,
@@ -119,6 +120,24 @@ pub struct Replica {
     pub replicas: Vec<BrokerId>,
     pub role: ReplicaRole,
     pub producer_states: BTreeMap<u64, ProducerStateEntry>,
+}
+
+impl ReplicaRole {
+    /// Timers that belong to this role and die with it (lag checks, purgatory timeouts).
+    pub fn timers(&self) -> Vec<QueueKey> {
+        match self {
+            ReplicaRole::Leader {
+                parked_produces,
+                lag_check_timer,
+                ..
+            } => parked_produces
+                .iter()
+                .map(|p| p.timeout_timer)
+                .chain(*lag_check_timer)
+                .collect(),
+            ReplicaRole::Follower { .. } => Vec::new(),
+        }
+    }
 }
 
 impl Replica {

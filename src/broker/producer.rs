@@ -63,6 +63,8 @@ pub struct ProducerConfig {
     pub retries: u32,
     /// `retry.backoff.ms`, default 100.
     pub retry_backoff_ms: u64,
+    /// `retry.backoff.max.ms`, default 1000: retries back off exponentially up to it (KIP-580).
+    pub retry_backoff_max_ms: u64,
     /// `request.timeout.ms`, default 30000.
     pub request_timeout_ms: u64,
     /// `delivery.timeout.ms`, default 120000.
@@ -81,6 +83,7 @@ impl Default for ProducerConfig {
             enable_idempotence: true,
             retries: i32::MAX as u32,
             retry_backoff_ms: 100,
+            retry_backoff_max_ms: 1_000,
             request_timeout_ms: 30_000,
             delivery_timeout_ms: 120_000,
             null_key_partitioner: NullKeyStrategy::Sticky,
@@ -96,6 +99,9 @@ pub struct PendingSend {
     pub record: Record,
     pub attempt: u32,
     pub first_sent_tick: u64,
+    /// The correlation id of the current attempt's request; answers to older attempts are
+    /// recognised by their id and ignored.
+    pub correlation_id: u64,
     /// The request-timeout timer of the current attempt.
     pub timeout_timer: Option<QueueKey>,
 }
@@ -120,6 +126,20 @@ pub struct Producer {
     pub failed: u64,
 }
 
+/// KIP-580's exponential backoff without its ±20% jitter: `retry.backoff.ms * 2^(n-1)` for
+/// the n-th retry, capped at `retry.backoff.max.ms`.
+///
+/// ```
+/// use kafka_playground::broker::producer::retry_backoff_ms;
+/// assert_eq!([1, 2, 3, 4, 5].map(|n| retry_backoff_ms(100, 1000, n)), [100, 200, 400, 800, 1000]);
+/// ```
+pub fn retry_backoff_ms(base_ms: u64, max_ms: u64, retry: u32) -> u64 {
+    let doublings = retry.saturating_sub(1).min(32);
+    base_ms
+        .saturating_mul(1u64 << doublings)
+        .min(max_ms.max(base_ms))
+}
+
 impl Producer {
     pub fn new(id: u32, config: ProducerConfig) -> Self {
         let producer_id = config.enable_idempotence.then_some(1000 + u64::from(id));
@@ -136,6 +156,14 @@ impl Producer {
             acknowledged: 0,
             failed: 0,
         }
+    }
+
+    /// The record whose current attempt carries this correlation id.
+    pub fn pending_by_correlation(&self, correlation_id: u64) -> Option<u64> {
+        self.pending
+            .iter()
+            .find(|(_, pending)| pending.correlation_id == correlation_id)
+            .map(|(&record_id, _)| record_id)
     }
 
     /// Takes the next sequence number for a partition (idempotent producers), else -1
@@ -285,6 +313,7 @@ impl Cluster {
                 record,
                 attempt: 1,
                 first_sent_tick: now,
+                correlation_id: 0,
                 timeout_timer: None,
             },
         );
@@ -359,6 +388,14 @@ impl Cluster {
         let acks = producer.config.acks;
         let request_timeout_ms = producer.config.request_timeout_ms;
         let record = producer.pending[&request_id].record.clone();
+        let correlation_id = self.next_request_id();
+        if let Some(pending) = self
+            .producers
+            .get_mut(&producer_id)
+            .and_then(|p| p.pending.get_mut(&request_id))
+        {
+            pending.correlation_id = correlation_id;
+        }
         self.send(
             Node::Producer(producer_id),
             Node::Broker(leader),
@@ -366,7 +403,7 @@ impl Cluster {
                 partition: tp.clone(),
                 record,
                 acks,
-                request_id,
+                request_id: correlation_id,
             },
         );
         if acks == Acks::None {
@@ -385,7 +422,7 @@ impl Cluster {
             request_timeout_ms,
             Timer::ProducerRequestTimeout {
                 producer: producer_id,
-                request_id,
+                request_id: correlation_id,
             },
         );
         if let Some(pending) = self
@@ -401,15 +438,16 @@ impl Cluster {
         &mut self,
         producer_id: u32,
         partition: TopicPartition,
-        request_id: u64,
+        correlation_id: u64,
         result: Result<u64, BrokerError>,
     ) {
         let Some(producer) = self.producers.get_mut(&producer_id) else {
             return;
         };
-        let Some(pending) = producer.pending.get(&request_id) else {
-            return; // an answer to an attempt that already timed out
+        let Some(request_id) = producer.pending_by_correlation(correlation_id) else {
+            return; // an answer to an earlier attempt, already given up on
         };
+        let pending = &producer.pending[&request_id];
         if let Some(timer) = pending.timeout_timer {
             self.network.cancel(timer);
         }
@@ -428,46 +466,59 @@ impl Cluster {
     }
 
     /// Retry after `retry.backoff.ms` if the error is retriable and time remains, else fail.
-    fn producer_attempt_failed(&mut self, producer_id: u32, request_id: u64, error: BrokerError) {
+    pub(crate) fn producer_attempt_failed(
+        &mut self,
+        producer_id: u32,
+        request_id: u64,
+        error: BrokerError,
+    ) {
         let now = self.tick;
-        let producer = self.producers.get_mut(&producer_id).expect("known");
+        let Some(producer) = self.producers.get_mut(&producer_id) else {
+            return;
+        };
         let config = producer.config.clone();
         let Some(pending) = producer.pending.get_mut(&request_id) else {
             return;
         };
-        pending.timeout_timer = None;
+        if let Some(timer) = pending.timeout_timer.take() {
+            self.network.cancel(timer);
+        }
+        // This attempt is over: a late answer to it must not count as the next one's.
+        pending.correlation_id = 0;
         let partition = pending.partition.clone();
+        // These mean "your idea of the leader may be wrong": refresh metadata first
+        // (`Sender.completeBatch` → `metadata.requestUpdate()`).
         if matches!(
             error,
             BrokerError::NotLeaderOrFollower { .. }
                 | BrokerError::RequestTimedOut { .. }
                 | BrokerError::LeaderNotAvailable { .. }
+                | BrokerError::NetworkException { .. }
         ) {
             producer.leader_cache.remove(&partition);
         }
-        let elapsed = now.saturating_sub(pending.first_sent_tick) + config.retry_backoff_ms;
-        let can_retry = error.is_retriable()
-            && pending.attempt <= config.retries
-            && elapsed < config.delivery_timeout_ms;
+        let retry = pending.attempt;
+        let backoff = retry_backoff_ms(config.retry_backoff_ms, config.retry_backoff_max_ms, retry);
+        let elapsed = now.saturating_sub(pending.first_sent_tick) + backoff;
+        let can_retry =
+            error.is_retriable() && retry <= config.retries && elapsed < config.delivery_timeout_ms;
         if can_retry {
             pending.attempt += 1;
-            let attempt = pending.attempt;
             self.emit(
                 EventKind::ProduceRetryScheduled {
                     producer: producer_id,
                     partition: partition.clone(),
                     error: error.kafka_name().to_string(),
-                    attempt,
+                    attempt: retry + 1,
                 },
                 format!(
-                    "producer {producer_id} got {} for {partition} and retries in {} ms (retry.backoff.ms)",
+                    "producer {producer_id} got {} for {partition} and retries in {backoff} ms (retry {retry}, retry.backoff.ms doubling up to retry.backoff.max.ms)",
                     error.kafka_name(),
-                    config.retry_backoff_ms
                 ),
             );
             self.set_timer(
                 Node::Producer(producer_id),
-                config.retry_backoff_ms,
+                backoff,
                 Timer::ProducerRetry {
                     producer: producer_id,
                     request_id,
@@ -502,14 +553,14 @@ impl Cluster {
         }
     }
 
-    pub(crate) fn producer_request_timed_out(&mut self, producer_id: u32, request_id: u64) {
-        let Some(pending) = self
-            .producers
-            .get(&producer_id)
-            .and_then(|p| p.pending.get(&request_id))
-        else {
+    pub(crate) fn producer_request_timed_out(&mut self, producer_id: u32, correlation_id: u64) {
+        let Some(producer) = self.producers.get(&producer_id) else {
             return;
         };
+        let Some(request_id) = producer.pending_by_correlation(correlation_id) else {
+            return;
+        };
+        let pending = &producer.pending[&request_id];
         let partition = pending.partition.clone();
         self.emit(
             EventKind::TimerFired { node: Node::Producer(producer_id), label: "request.timeout.ms over".into() },

@@ -78,6 +78,10 @@ impl Cluster {
             return;
         }
         replica.leader_epoch = leader_epoch;
+        // The old role's timers die with it; parked produces are answered below.
+        for timer in replica.role.timers() {
+            self.network.cancel(timer);
+        }
         let mut failed_produces = Vec::new();
         if let ReplicaRole::Leader {
             parked_produces, ..
@@ -97,7 +101,6 @@ impl Cluster {
                             last_caught_up_tick: now,
                             parked_fetch: None,
                             high_watermark_sent: 0,
-                            lag_check_scheduled: false,
                         },
                     )
                 })
@@ -106,7 +109,9 @@ impl Cluster {
                 followers,
                 parked_produces: Vec::new(),
                 alter_partition_pending: false,
+                lag_check_timer: None,
             };
+            replica.log.assign_epoch_start(leader_epoch);
             let leo = replica.log.log_end_offset();
             self.emit(
                 EventKind::BecameLeader { broker, partition: partition.clone(), leader_epoch },
@@ -136,7 +141,6 @@ impl Cluster {
             self.send_follower_fetch(broker, &partition);
         }
         for parked in failed_produces {
-            self.network.cancel(parked.timeout_timer);
             self.send(
                 Node::Broker(broker),
                 Node::Producer(parked.producer),
@@ -234,7 +238,6 @@ impl Cluster {
         follower_epoch: u32,
     ) {
         let now = self.tick;
-        let lag_max = self.config.replica_lag_time_max_ms;
         let error_response = |epoch: u32| {
             Payload::FetchResponse(FetchResponse {
                 partition: partition.clone(),
@@ -304,10 +307,11 @@ impl Cluster {
         let ReplicaRole::Leader {
             followers,
             alter_partition_pending,
+            lag_check_timer,
             ..
         } = &mut replica.role
         else {
-            unreachable!()
+            unreachable!("checked above")
         };
         let Some(state) = followers.get_mut(&follower) else {
             return; // not a replica of this partition
@@ -316,7 +320,15 @@ impl Cluster {
         if fetch_offset >= leader_leo {
             state.last_caught_up_tick = now;
         }
-        let _ = lag_max;
+        // Nobody in the ISR is behind any more: the pending lag check has nothing to do.
+        let isr_caught_up = followers
+            .iter()
+            .all(|(id, f)| !isr.contains(id) || f.log_end_offset == Some(leader_leo));
+        if isr_caught_up {
+            if let Some(timer) = lag_check_timer.take() {
+                self.network.cancel(timer);
+            }
+        }
         // `Partition.isFollowerInSync`: caught up to the HW and to the start of this epoch.
         let wants_isr = !in_isr
             && fetch_offset >= high_watermark
@@ -324,8 +336,6 @@ impl Cluster {
             && !*alter_partition_pending;
         if wants_isr {
             *alter_partition_pending = true;
-        }
-        if wants_isr {
             let mut new_isr = isr;
             new_isr.push(follower);
             new_isr.sort_unstable();
@@ -608,47 +618,62 @@ impl Cluster {
         self.send_follower_fetch(follower, &partition);
     }
 
-    /// After the leader appended: followers waiting for data get it, and each in-sync
-    /// follower now behind gets a lag check `replica.lag.time.max.ms` from now.
+    /// After the leader appended: followers waiting for data get it, the high watermark may
+    /// move, and the ISR lag check is armed.
     pub(crate) fn leader_after_append(&mut self, leader: BrokerId, partition: &TopicPartition) {
-        let lag_max = self.config.replica_lag_time_max_ms;
-        let mut checks = Vec::new();
-        if let Some(replica) = self
-            .brokers
-            .get_mut(&leader)
-            .and_then(|b| b.replicas.get_mut(partition))
-        {
-            let isr = replica.isr.clone();
-            if let ReplicaRole::Leader { followers, .. } = &mut replica.role {
-                for (&follower, state) in followers.iter_mut() {
-                    if isr.contains(&follower) && !state.lag_check_scheduled {
-                        state.lag_check_scheduled = true;
-                        checks.push((follower, lag_max));
-                    }
-                }
-            }
-        }
-        for (follower, delay) in checks {
-            self.set_timer(
-                Node::Broker(leader),
-                delay,
-                Timer::IsrLagCheck {
-                    partition: partition.clone(),
-                    follower,
-                },
-            );
-        }
+        self.leader_arm_lag_check(leader, partition);
         self.leader_wake_parked_fetches(leader, partition);
         self.leader_maybe_advance_hw(leader, partition);
     }
 
-    /// `Partition.maybeShrinkIsr` for one follower.
-    pub(crate) fn leader_check_follower_lag(
-        &mut self,
-        leader: BrokerId,
-        partition: TopicPartition,
-        follower: BrokerId,
-    ) {
+    /// Schedules the next ISR lag check for the moment the longest-behind in-sync follower
+    /// would exceed `replica.lag.time.max.ms`, unless one is pending or nobody is behind.
+    fn leader_arm_lag_check(&mut self, leader: BrokerId, partition: &TopicPartition) {
+        let lag_max = self.config.replica_lag_time_max_ms;
+        let now = self.tick;
+        let Some(replica) = self.replica(leader, partition) else {
+            return;
+        };
+        let ReplicaRole::Leader {
+            followers,
+            lag_check_timer: None,
+            ..
+        } = &replica.role
+        else {
+            return;
+        };
+        let leo = replica.log.log_end_offset();
+        let earliest_deadline = followers
+            .iter()
+            .filter(|(id, state)| replica.isr.contains(id) && state.log_end_offset != Some(leo))
+            .map(|(_, state)| state.last_caught_up_tick + lag_max + 1)
+            .min();
+        let Some(deadline) = earliest_deadline else {
+            return;
+        };
+        let timer = self.set_timer(
+            Node::Broker(leader),
+            deadline.saturating_sub(now).max(1),
+            Timer::IsrLagCheck {
+                partition: partition.clone(),
+            },
+        );
+        if let Some(ReplicaRole::Leader {
+            lag_check_timer, ..
+        }) = self
+            .brokers
+            .get_mut(&leader)
+            .and_then(|b| b.replicas.get_mut(partition))
+            .map(|r| &mut r.role)
+        {
+            *lag_check_timer = Some(timer);
+        }
+    }
+
+    /// `Partition.maybeShrinkIsr`: every in-sync follower that is not caught up and has not
+    /// been for more than `replica.lag.time.max.ms` (`FollowerState.isCaughtUp`) leaves the
+    /// ISR, all in one `AlterPartition`.
+    pub(crate) fn leader_check_isr_lag(&mut self, leader: BrokerId, partition: TopicPartition) {
         let lag_max = self.config.replica_lag_time_max_ms;
         let now = self.tick;
         let Some(replica) = self
@@ -663,48 +688,71 @@ impl Cluster {
         let ReplicaRole::Leader {
             followers,
             alter_partition_pending,
+            lag_check_timer,
             ..
         } = &mut replica.role
         else {
             return;
         };
-        let Some(state) = followers.get_mut(&follower) else {
-            return;
-        };
-        state.lag_check_scheduled = false;
-        if !isr.contains(&follower) || state.log_end_offset == Some(leo) {
+        *lag_check_timer = None;
+        let lagging: Vec<(BrokerId, u64)> = followers
+            .iter()
+            .filter(|(id, state)| {
+                isr.contains(id)
+                    && state.log_end_offset != Some(leo)
+                    && now.saturating_sub(state.last_caught_up_tick) > lag_max
+            })
+            .map(|(&id, state)| (id, now - state.last_caught_up_tick))
+            .collect();
+        if lagging.is_empty() {
+            self.leader_arm_lag_check(leader, &partition);
             return;
         }
-        let behind_for = now.saturating_sub(state.last_caught_up_tick);
-        if behind_for < lag_max {
-            state.lag_check_scheduled = true;
-            let delay = lag_max - behind_for;
-            self.set_timer(
+        if *alter_partition_pending {
+            // One AlterPartition at a time; look again at Kafka's check interval.
+            let timer = self.set_timer(
                 Node::Broker(leader),
-                delay,
+                (lag_max / 2).max(1),
                 Timer::IsrLagCheck {
-                    partition,
-                    follower,
+                    partition: partition.clone(),
                 },
             );
-            return;
-        }
-        if *alter_partition_pending || isr.len() <= 1 {
+            if let Some(ReplicaRole::Leader {
+                lag_check_timer, ..
+            }) = self
+                .brokers
+                .get_mut(&leader)
+                .and_then(|b| b.replicas.get_mut(&partition))
+                .map(|r| &mut r.role)
+            {
+                *lag_check_timer = Some(timer);
+            }
             return;
         }
         *alter_partition_pending = true;
-        let new_isr: Vec<BrokerId> = isr.into_iter().filter(|&b| b != follower).collect();
+        let names = lagging
+            .iter()
+            .map(|(id, behind)| format!("broker {id} ({behind} ms)"))
+            .collect::<Vec<_>>()
+            .join(" and ");
+        let new_isr: Vec<BrokerId> = isr
+            .into_iter()
+            .filter(|b| !lagging.iter().any(|(id, _)| id == b))
+            .collect();
         self.emit(
-            EventKind::TimerFired { node: Node::Broker(leader), label: format!("lag check {partition} follower {follower}") },
+            EventKind::TimerFired {
+                node: Node::Broker(leader),
+                label: format!("lag check {partition}"),
+            },
             format!(
-                "broker {follower} has not caught up with {partition} for {behind_for} ms (replica.lag.time.max.ms={lag_max}); leader {leader} asks to drop it from the ISR"
+                "leader {leader} finds {names} behind on {partition} for longer than replica.lag.time.max.ms={lag_max} and asks to shrink the ISR to {new_isr:?}"
             ),
         );
         self.send_alter_partition(
             leader,
             &partition,
             new_isr,
-            format!("broker {follower} fell behind for longer than replica.lag.time.max.ms"),
+            format!("{names} fell behind for longer than replica.lag.time.max.ms"),
         );
     }
 }
