@@ -26,7 +26,7 @@
 //! is cut, is fenced one session timeout later.
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::command::Command;
 use super::controller::{
@@ -722,61 +722,33 @@ impl Cluster {
 
     /// Sends the partition's current state to every replica (`LeaderAndIsr`).
     pub(crate) fn announce_partition(&mut self, partition: &TopicPartition) {
+        let replicas = self
+            .partition_metadata(partition)
+            .map(|m| m.replicas.clone())
+            .unwrap_or_default();
+        for broker in replicas {
+            self.announce_partition_to(partition, broker);
+        }
+    }
+
+    fn announce_partition_to(&mut self, partition: &TopicPartition, broker: BrokerId) {
         let Some(controller) = self.active_controller else {
             return;
         };
         let Some(metadata) = self.partition_metadata(partition).cloned() else {
             return;
         };
-        for &broker in &metadata.replicas {
-            self.send(
-                controller,
-                Node::Broker(broker),
-                Payload::LeaderAndIsr {
-                    partition: partition.clone(),
-                    leader: metadata.leader,
-                    leader_epoch: metadata.leader_epoch,
-                    isr: metadata.isr.clone(),
-                    replicas: metadata.replicas.clone(),
-                },
-            );
-        }
-    }
-
-    fn announce_partitions_to(&mut self, broker: BrokerId) {
-        let Some(controller) = self.active_controller else {
-            return;
-        };
-        let hosted: Vec<(TopicPartition, PartitionMetadata)> = self
-            .topics
-            .values()
-            .flat_map(|topic| {
-                topic
-                    .partitions
-                    .iter()
-                    .enumerate()
-                    .map(|(index, metadata)| {
-                        (
-                            TopicPartition::new(topic.name.clone(), index as u32),
-                            metadata.clone(),
-                        )
-                    })
-            })
-            .filter(|(_, metadata)| metadata.replicas.contains(&broker))
-            .collect();
-        for (partition, metadata) in hosted {
-            self.send(
-                controller,
-                Node::Broker(broker),
-                Payload::LeaderAndIsr {
-                    partition,
-                    leader: metadata.leader,
-                    leader_epoch: metadata.leader_epoch,
-                    isr: metadata.isr,
-                    replicas: metadata.replicas,
-                },
-            );
-        }
+        self.send(
+            controller,
+            Node::Broker(broker),
+            Payload::LeaderAndIsr {
+                partition: partition.clone(),
+                leader: metadata.leader,
+                leader_epoch: metadata.leader_epoch,
+                isr: metadata.isr,
+                replicas: metadata.replicas,
+            },
+        );
     }
 
     fn all_partitions(&self) -> Vec<TopicPartition> {
@@ -921,9 +893,18 @@ impl Cluster {
             );
         }
         // Offline partitions may come back with this broker.
-        for partition in self.all_partitions() {
-            let metadata = self.partition_metadata(&partition).expect("listed").clone();
-            if metadata.leader.is_some() || !metadata.replicas.contains(&broker) {
+        let hosted: Vec<TopicPartition> = self
+            .all_partitions()
+            .into_iter()
+            .filter(|tp| {
+                self.partition_metadata(tp)
+                    .is_some_and(|m| m.replicas.contains(&broker))
+            })
+            .collect();
+        let mut announced = BTreeSet::new();
+        for partition in &hosted {
+            let metadata = self.partition_metadata(partition).expect("listed").clone();
+            if metadata.leader.is_some() {
                 continue;
             }
             let config = self.topic_config(&partition.topic);
@@ -939,15 +920,24 @@ impl Cluster {
                     metadata.isr.clone()
                 };
                 self.change_partition(
-                    &partition,
+                    partition,
                     Some(election.leader),
                     isr,
-                    &format!("broker {} is back", broker),
+                    &format!("broker {broker} is back"),
                     election.unclean,
                 );
+                announced.insert(partition.clone());
             }
         }
-        self.announce_partitions_to(broker);
+        // The broker re-learns its partitions. If it was fenced, the leaders learn too that
+        // it is eligible again and may take it back into the ISR.
+        for partition in hosted.iter().filter(|tp| !announced.contains(*tp)) {
+            if was_fenced {
+                self.announce_partition(partition);
+            } else {
+                self.announce_partition_to(partition, broker);
+            }
+        }
     }
 
     fn controller_handle_alter_partition(
@@ -1318,6 +1308,7 @@ impl Cluster {
     }
 
     fn add_producer(&mut self, config: super::producer::ProducerConfig) -> Result<(), BrokerError> {
+        config.validate()?;
         if self.producers.len() >= MAX_PRODUCERS {
             return Err(BrokerError::PolicyViolation {
                 reason: format!("the playground runs at most {MAX_PRODUCERS} producers"),
@@ -1327,7 +1318,7 @@ impl Cluster {
         let producer = Producer::new(id, config);
         let producer_id = producer.producer_id.unwrap_or(0);
         let acks = producer.config.acks.kafka_value();
-        let idempotent = producer.config.enable_idempotence;
+        let idempotent = producer.config.idempotent();
         self.producers.insert(id, producer);
         self.emit(
             EventKind::ProducerAdded {
@@ -1655,5 +1646,209 @@ impl Cluster {
         for (kind, text) in events {
             self.emit(kind, text);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn topic(
+        cluster: &mut Cluster,
+        name: &str,
+        replication_factor: u32,
+    ) -> Result<Vec<Event>, BrokerError> {
+        cluster.apply(Command::CreateTopic {
+            name: name.into(),
+            partitions: 3,
+            replication_factor,
+            configs: BTreeMap::new(),
+        })
+    }
+
+    #[test]
+    fn bounds_are_enforced_with_kafka_errors_and_change_nothing() {
+        let mut cluster = Cluster::new(ClusterConfig::default(), 1);
+        let before = cluster.clone();
+        assert!(matches!(
+            topic(&mut cluster, "t", 4),
+            Err(BrokerError::InvalidReplicationFactor {
+                requested: 4,
+                live_brokers: 3
+            })
+        ));
+        assert!(matches!(
+            cluster.apply(Command::CreateTopic {
+                name: "t".into(),
+                partitions: 65,
+                replication_factor: 1,
+                configs: BTreeMap::new()
+            }),
+            Err(BrokerError::InvalidPartitions {
+                requested: 65,
+                max: 64
+            })
+        ));
+        assert!(matches!(
+            topic(&mut cluster, "bad/name", 1),
+            Err(BrokerError::InvalidTopicException { .. })
+        ));
+        assert_eq!(cluster, before, "refused commands leave no trace");
+        assert!(Cluster::try_new(
+            ClusterConfig {
+                brokers: 10,
+                ..Default::default()
+            },
+            1
+        )
+        .is_err());
+        assert!(Cluster::try_new(
+            ClusterConfig {
+                brokers: 0,
+                ..Default::default()
+            },
+            1
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn colliding_and_duplicate_topic_names_are_refused() {
+        let mut cluster = Cluster::new(ClusterConfig::default(), 1);
+        topic(&mut cluster, "my.topic", 1).unwrap();
+        assert!(matches!(
+            topic(&mut cluster, "my.topic", 1),
+            Err(BrokerError::TopicAlreadyExists { .. })
+        ));
+        let error = topic(&mut cluster, "my_topic", 1).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "InvalidTopicException: Topic 'my_topic' collides with existing topic: my.topic"
+        );
+        for _ in 0..31 {
+            let name = format!("t{}", cluster.topics().len());
+            topic(&mut cluster, &name, 1).unwrap();
+        }
+        assert!(matches!(
+            topic(&mut cluster, "one-too-many", 1),
+            Err(BrokerError::PolicyViolation { .. })
+        ));
+    }
+
+    #[test]
+    fn kraft_controller_fails_over_and_a_lost_quorum_freezes_metadata() {
+        let mut cluster = Cluster::new(ClusterConfig::default(), 1);
+        cluster
+            .apply(Command::CrashController { controller: 1 })
+            .unwrap();
+        assert_eq!(cluster.active_controller(), None);
+        let events = cluster.run_until_idle();
+        assert_eq!(cluster.active_controller(), Some(Node::Controller(2)));
+        assert_eq!(cluster.controller_epoch(), 2);
+        assert!(
+            events.iter().any(|e| e.tick == 1_000),
+            "after controller.quorum.election.timeout.ms"
+        );
+
+        cluster
+            .apply(Command::CrashController { controller: 2 })
+            .unwrap();
+        cluster.run_until_idle();
+        assert_eq!(
+            cluster.active_controller(),
+            None,
+            "1 of 3 voters cannot elect"
+        );
+        assert_eq!(topic(&mut cluster, "t", 1), Err(BrokerError::NotController));
+
+        cluster
+            .apply(Command::RestartController { controller: 1 })
+            .unwrap();
+        cluster.run_until_idle();
+        assert_eq!(cluster.active_controller(), Some(Node::Controller(1)));
+        assert!(topic(&mut cluster, "t", 1).is_ok());
+    }
+
+    #[test]
+    fn zookeeper_mode_moves_the_controller_to_another_broker_after_the_session_timeout() {
+        let config = ClusterConfig {
+            controller_mode: ControllerMode::Zookeeper,
+            ..Default::default()
+        };
+        let mut cluster = Cluster::new(config, 1);
+        assert_eq!(cluster.active_controller(), Some(Node::Broker(1)));
+        topic(&mut cluster, "t", 3).unwrap();
+        cluster.run_until_idle();
+        let start = cluster.tick();
+        cluster.apply(Command::CrashBroker { broker: 1 }).unwrap();
+        let events = cluster.run_until_idle();
+        assert_eq!(cluster.active_controller(), Some(Node::Broker(2)));
+        let elected = events
+            .iter()
+            .find(|e| matches!(e.kind, EventKind::ControllerElected { .. }))
+            .unwrap();
+        assert_eq!(elected.tick, start + 18_000, "zookeeper.session.timeout.ms");
+        for partition in &cluster.topics()["t"].partitions {
+            assert_ne!(partition.leader, Some(1));
+            assert!(!partition.isr.contains(&1));
+        }
+    }
+
+    #[test]
+    fn a_broker_cut_off_from_the_controller_is_fenced_and_unfenced_when_the_link_heals() {
+        let mut cluster = Cluster::new(ClusterConfig::default(), 1);
+        topic(&mut cluster, "t", 3).unwrap();
+        cluster.run_until_idle();
+        cluster
+            .apply(Command::CutLink {
+                a: Node::Broker(3),
+                b: Node::Controller(1),
+            })
+            .unwrap();
+        cluster.run_until_idle();
+        assert!(cluster.brokers()[&3].fenced);
+        assert!(cluster.topics()["t"]
+            .partitions
+            .iter()
+            .all(|p| !p.isr.contains(&3)));
+        cluster
+            .apply(Command::HealLink {
+                a: Node::Broker(3),
+                b: Node::Controller(1),
+            })
+            .unwrap();
+        cluster.run_until_idle();
+        assert!(!cluster.brokers()[&3].fenced);
+        assert!(cluster.topics()["t"]
+            .partitions
+            .iter()
+            .all(|p| p.isr.contains(&3)));
+    }
+
+    #[test]
+    fn fault_commands_check_their_targets() {
+        let mut cluster = Cluster::new(ClusterConfig::default(), 1);
+        assert!(matches!(
+            cluster.apply(Command::CrashBroker { broker: 7 }),
+            Err(BrokerError::UnknownNode { .. })
+        ));
+        cluster.apply(Command::CrashBroker { broker: 2 }).unwrap();
+        assert!(matches!(
+            cluster.apply(Command::CrashBroker { broker: 2 }),
+            Err(BrokerError::BrokerNotAvailable { .. })
+        ));
+        assert!(cluster
+            .apply(Command::HealLink {
+                a: Node::Broker(1),
+                b: Node::Broker(2)
+            })
+            .is_err());
+        assert!(cluster
+            .apply(Command::CutLink {
+                a: Node::Broker(1),
+                b: Node::Broker(1)
+            })
+            .is_err());
+        assert!(cluster.apply(Command::AdvanceClock { ms: 0 }).is_err());
     }
 }

@@ -92,7 +92,11 @@ pub enum EventKind {
     ProduceAcknowledged {
         producer: u32,
         partition: TopicPartition,
+        /// `None` for acks=0: the producer never learns the offset.
         offset: Option<u64>,
+        key: Option<String>,
+        /// The idempotent producer's sequence number of the record, -1 without idempotence.
+        sequence: i32,
     },
     ProduceFailed {
         producer: u32,

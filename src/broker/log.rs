@@ -236,6 +236,9 @@ impl PartitionLog {
     /// never had, KIP-101). Returns how many records went.
     pub fn truncate_to(&mut self, offset: u64) -> usize {
         if offset >= self.log_end_offset {
+            // No records go, but an epoch this replica began as leader without appending
+            // anything (an empty epoch at the LEO) does: the new leader never saw it.
+            self.epoch_starts.retain(|&(_, start)| start < offset);
             return 0;
         }
         let keep = self.records.partition_point(|r| r.offset < offset);

@@ -82,7 +82,9 @@ pub struct FetchResponse {
     pub leader_epoch: u32,
     pub records: Vec<Record>,
     pub high_watermark: u64,
-    pub diverging_end_offset: Option<u64>,
+    /// KIP-595's `DivergingEpoch`: the largest epoch the leader knows that is not newer than
+    /// the follower's last fetched epoch, and where that epoch ends on the leader.
+    pub diverging_epoch: Option<(u32, u64)>,
     pub error: Option<BrokerError>,
 }
 
@@ -132,7 +134,7 @@ impl Payload {
             Payload::FetchResponse(FetchResponse {
                 partition,
                 records,
-                diverging_end_offset: Some(end),
+                diverging_epoch: Some((_, end)),
                 ..
             }) if records.is_empty() => {
                 format!("Fetch response {partition} diverging at {end}")

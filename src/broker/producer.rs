@@ -57,8 +57,10 @@ impl Acks {
 pub struct ProducerConfig {
     /// `acks`, default `all`.
     pub acks: Acks,
-    /// `enable.idempotence`, default true.
-    pub enable_idempotence: bool,
+    /// `enable.idempotence`. Unset means Kafka's default: on, unless `acks` is not `all`, in
+    /// which case Kafka (≥ 3.2) quietly turns it off. Set to true with acks 0 or 1 is a
+    /// config error (`ProducerConfig.postProcessAndValidateIdempotenceConfigs`).
+    pub enable_idempotence: Option<bool>,
     /// `retries`, default `Integer.MAX_VALUE`: retry until `delivery.timeout.ms`.
     pub retries: u32,
     /// `retry.backoff.ms`, default 100.
@@ -76,11 +78,55 @@ pub struct ProducerConfig {
     pub sticky_batch_records: u32,
 }
 
+impl ProducerConfig {
+    /// Whether the producer is idempotent, after Kafka's defaulting rule.
+    pub fn idempotent(&self) -> bool {
+        self.enable_idempotence.unwrap_or(self.acks == Acks::All)
+    }
+
+    pub fn validate(&self) -> Result<(), BrokerError> {
+        let invalid = |name: &str, value: String, reason: &str| BrokerError::InvalidConfig {
+            name: name.into(),
+            value,
+            reason: reason.into(),
+        };
+        if self.enable_idempotence == Some(true) && self.acks != Acks::All {
+            return Err(invalid(
+                "acks",
+                self.acks.kafka_value().into(),
+                "Must set acks to all in order to use the idempotent producer. Otherwise we cannot guarantee idempotence.",
+            ));
+        }
+        if self.delivery_timeout_ms < self.request_timeout_ms {
+            return Err(invalid(
+                "delivery.timeout.ms",
+                self.delivery_timeout_ms.to_string(),
+                "should be equal to or larger than linger.ms + request.timeout.ms",
+            ));
+        }
+        if self.request_timeout_ms == 0 || self.request_timeout_ms > 3_600_000 {
+            return Err(invalid(
+                "request.timeout.ms",
+                self.request_timeout_ms.to_string(),
+                "must be 1 to 3600000",
+            ));
+        }
+        if self.retry_backoff_ms == 0 || self.retry_backoff_max_ms > 3_600_000 {
+            return Err(invalid(
+                "retry.backoff.ms",
+                self.retry_backoff_ms.to_string(),
+                "retry.backoff.ms must be at least 1 and retry.backoff.max.ms at most 3600000",
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Default for ProducerConfig {
     fn default() -> Self {
         Self {
             acks: Acks::All,
-            enable_idempotence: true,
+            enable_idempotence: None,
             retries: i32::MAX as u32,
             retry_backoff_ms: 100,
             retry_backoff_max_ms: 1_000,
@@ -142,7 +188,7 @@ pub fn retry_backoff_ms(base_ms: u64, max_ms: u64, retry: u32) -> u64 {
 
 impl Producer {
     pub fn new(id: u32, config: ProducerConfig) -> Self {
-        let producer_id = config.enable_idempotence.then_some(1000 + u64::from(id));
+        let producer_id = config.idempotent().then_some(1000 + u64::from(id));
         Self {
             id,
             config,
@@ -409,10 +455,16 @@ impl Cluster {
         if acks == Acks::None {
             // Fire and forget: the producer counts it as sent and never hears back.
             let producer = self.producers.get_mut(&producer_id).expect("known");
-            producer.pending.remove(&request_id);
+            let done = producer.pending.remove(&request_id).expect("pending");
             producer.acknowledged += 1;
             self.emit(
-                EventKind::ProduceAcknowledged { producer: producer_id, partition: tp.clone(), offset: None },
+                EventKind::ProduceAcknowledged {
+                    producer: producer_id,
+                    partition: tp.clone(),
+                    offset: None,
+                    key: done.record.key,
+                    sequence: done.record.sequence,
+                },
                 format!("producer {producer_id} considers the record to {tp} done at once (acks=0): no answer will come"),
             );
             return;
@@ -454,10 +506,16 @@ impl Cluster {
         match result {
             Ok(offset) => {
                 let producer = self.producers.get_mut(&producer_id).expect("known");
-                producer.pending.remove(&request_id);
+                let done = producer.pending.remove(&request_id).expect("pending");
                 producer.acknowledged += 1;
                 self.emit(
-                    EventKind::ProduceAcknowledged { producer: producer_id, partition: partition.clone(), offset: Some(offset) },
+                    EventKind::ProduceAcknowledged {
+                        producer: producer_id,
+                        partition: partition.clone(),
+                        offset: Some(offset),
+                        key: done.record.key,
+                        sequence: done.record.sequence,
+                    },
                     format!("producer {producer_id}'s record is acknowledged: {partition} offset {offset}"),
                 );
             }
@@ -906,6 +964,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn idempotence_follows_kafkas_defaulting_rule() {
+        let with = |acks, enable_idempotence| ProducerConfig {
+            acks,
+            enable_idempotence,
+            ..Default::default()
+        };
+        assert!(with(Acks::All, None).idempotent());
+        assert!(
+            !with(Acks::Leader, None).idempotent(),
+            "quietly off for acks=1"
+        );
+        assert!(
+            with(Acks::Leader, Some(true)).validate().is_err(),
+            "explicitly on with acks=1 is refused"
+        );
+        assert!(with(Acks::None, Some(false)).validate().is_ok());
+    }
+
+    #[test]
     fn round_robin_cycles_through_partitions() {
         let config = ProducerConfig {
             null_key_partitioner: NullKeyStrategy::RoundRobin,
@@ -943,7 +1020,7 @@ mod tests {
         let mut plain = Producer::new(
             2,
             ProducerConfig {
-                enable_idempotence: false,
+                enable_idempotence: Some(false),
                 ..Default::default()
             },
         );

@@ -72,6 +72,7 @@ impl Cluster {
             {
                 *alter_partition_pending = false;
                 self.leader_maybe_advance_hw(broker, &partition);
+                self.leader_maybe_expand_isr(broker, &partition, None);
             } else {
                 self.send_follower_fetch(broker, &partition);
             }
@@ -244,7 +245,7 @@ impl Cluster {
                 leader_epoch: epoch,
                 records: Vec::new(),
                 high_watermark: 0,
-                diverging_end_offset: None,
+                diverging_epoch: None,
                 error: Some(BrokerError::NotLeaderOrFollower {
                     topic: partition.topic.clone(),
                     partition: partition.partition,
@@ -286,7 +287,7 @@ impl Cluster {
                         leader_epoch,
                         records: Vec::new(),
                         high_watermark,
-                        diverging_end_offset: Some(end_offset.min(fetch_offset)),
+                        diverging_epoch: Some((known_epoch, end_offset.min(fetch_offset))),
                         error: None,
                     }),
                 );
@@ -295,18 +296,9 @@ impl Cluster {
         }
         // 2. Track the follower.
         let leader_leo = replica.log.log_end_offset();
-        let high_watermark = replica.high_watermark;
-        let epoch_start = replica
-            .log
-            .epoch_starts()
-            .iter()
-            .find(|&&(epoch, _)| epoch == leader_epoch)
-            .map_or(leader_leo, |&(_, start)| start);
-        let in_isr = replica.isr.contains(&follower);
         let isr = replica.isr.clone();
         let ReplicaRole::Leader {
             followers,
-            alter_partition_pending,
             lag_check_timer,
             ..
         } = &mut replica.role
@@ -329,27 +321,84 @@ impl Cluster {
                 self.network.cancel(timer);
             }
         }
-        // `Partition.isFollowerInSync`: caught up to the HW and to the start of this epoch.
-        let wants_isr = !in_isr
-            && fetch_offset >= high_watermark
-            && fetch_offset >= epoch_start
-            && !*alter_partition_pending;
-        if wants_isr {
-            *alter_partition_pending = true;
-            let mut new_isr = isr;
-            new_isr.push(follower);
-            new_isr.sort_unstable();
-            self.send_alter_partition(
-                leader,
-                &partition,
-                new_isr,
-                format!("broker {follower} has caught up to the high watermark {high_watermark}"),
-            );
-        }
+        self.leader_maybe_expand_isr(leader, &partition, Some(follower));
         // 3. The high watermark.
         self.leader_maybe_advance_hw(leader, &partition);
         // 4. Answer now, or park.
         self.leader_answer_or_park_fetch(leader, follower, &partition, fetch_offset);
+    }
+
+    /// `Partition.maybeExpandIsr`: a follower outside the ISR that has caught up to the
+    /// high watermark and to the start of the leader's epoch (`isFollowerInSync`), and is
+    /// eligible (not fenced, KIP-841), is proposed to the controller. Runs on each follower
+    /// fetch (`fetching`) and whenever the leader learns new metadata (a broker was
+    /// unfenced); then only followers whose fetch is waiting in the purgatory count, since a
+    /// Kafka follower fetches continuously and a silent one would not be re-checked.
+    fn leader_maybe_expand_isr(
+        &mut self,
+        leader: BrokerId,
+        partition: &TopicPartition,
+        fetching: Option<BrokerId>,
+    ) {
+        let Some(replica) = self.replica(leader, partition) else {
+            return;
+        };
+        let ReplicaRole::Leader {
+            followers,
+            alter_partition_pending: false,
+            ..
+        } = &replica.role
+        else {
+            return;
+        };
+        let high_watermark = replica.high_watermark;
+        let leo = replica.log.log_end_offset();
+        let epoch_start = replica
+            .log
+            .epoch_starts()
+            .iter()
+            .find(|&&(epoch, _)| epoch == replica.leader_epoch)
+            .map_or(leo, |&(_, start)| start);
+        let joining: Vec<BrokerId> = followers
+            .iter()
+            .filter(|(id, state)| {
+                !replica.isr.contains(id)
+                    && (fetching == Some(**id) || state.parked_fetch.is_some())
+                    && state
+                        .log_end_offset
+                        .is_some_and(|o| o >= high_watermark && o >= epoch_start)
+                    && self.broker_eligible(**id)
+            })
+            .map(|(&id, _)| id)
+            .collect();
+        if joining.is_empty() {
+            return;
+        }
+        let mut new_isr = replica.isr.clone();
+        new_isr.extend(&joining);
+        new_isr.sort_unstable();
+        if let Some(ReplicaRole::Leader {
+            alter_partition_pending,
+            ..
+        }) = self
+            .brokers
+            .get_mut(&leader)
+            .and_then(|b| b.replicas.get_mut(partition))
+            .map(|r| &mut r.role)
+        {
+            *alter_partition_pending = true;
+        }
+        let names = joining
+            .iter()
+            .map(|b| format!("broker {b}"))
+            .collect::<Vec<_>>()
+            .join(" and ");
+        self.send_alter_partition(
+            leader,
+            partition,
+            new_isr,
+            format!("{names} caught up to the high watermark {high_watermark}"),
+        );
     }
 
     fn send_alter_partition(
@@ -434,7 +483,7 @@ impl Cluster {
                 leader_epoch,
                 records,
                 high_watermark,
-                diverging_end_offset: None,
+                diverging_epoch: None,
                 error: None,
             }),
         );
@@ -529,7 +578,7 @@ impl Cluster {
             leader_epoch,
             records,
             high_watermark: leader_high_watermark,
-            diverging_end_offset,
+            diverging_epoch,
             error,
         } = response;
         let config = self.topic_config(&partition.topic);
@@ -556,11 +605,10 @@ impl Cluster {
         if error.is_some() {
             return; // wait for the controller's news
         }
-        if let Some(end_offset) = diverging_end_offset {
-            let own_epoch_end = replica
-                .log
-                .latest_epoch()
-                .map_or(end_offset, |e| replica.log.end_offset_for_epoch(e).1);
+        if let Some((diverging_epoch, end_offset)) = diverging_epoch {
+            // Truncate to where the leader's epoch ends, or to where this replica's own copy
+            // of that epoch ends, whichever is first (`AbstractFetcherThread.truncateOnFetchResponse`).
+            let own_epoch_end = replica.log.end_offset_for_epoch(diverging_epoch).1;
             let truncate_to = end_offset
                 .min(own_epoch_end)
                 .max(replica.log.log_start_offset());
@@ -754,5 +802,137 @@ impl Cluster {
             new_isr,
             format!("{names} fell behind for longer than replica.lag.time.max.ms"),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::broker::{Cluster, ClusterConfig, Command, EventKind, Node, TopicPartition};
+
+    fn cluster_with_topic(min_isr: &str) -> Cluster {
+        let mut cluster = Cluster::new(ClusterConfig::default(), 7);
+        cluster
+            .apply(Command::CreateTopic {
+                name: "t".into(),
+                partitions: 1,
+                replication_factor: 3,
+                configs: [("min.insync.replicas".to_string(), min_isr.to_string())].into(),
+            })
+            .unwrap();
+        cluster
+            .apply(Command::AddProducer {
+                config: Default::default(),
+            })
+            .unwrap();
+        cluster.run_until_idle();
+        cluster
+    }
+
+    fn produce(cluster: &mut Cluster) {
+        cluster
+            .apply(Command::Produce {
+                producer: 1,
+                topic: "t".into(),
+                key: Some("k".into()),
+                value: Some("v".into()),
+                headers: vec![],
+                partition: None,
+            })
+            .unwrap();
+    }
+
+    fn leader_of(cluster: &Cluster) -> u32 {
+        cluster.topics()["t"].partitions[0].leader.unwrap()
+    }
+
+    fn isr_of(cluster: &Cluster) -> Vec<u32> {
+        cluster.topics()["t"].partitions[0].isr.clone()
+    }
+
+    #[test]
+    fn a_cut_off_follower_leaves_the_isr_after_replica_lag_time_max_and_rejoins_when_caught_up() {
+        let mut cluster = cluster_with_topic("1");
+        let leader = leader_of(&cluster);
+        let follower = [1, 2, 3].into_iter().find(|&b| b != leader).unwrap();
+        cluster
+            .apply(Command::CutLink {
+                a: Node::Broker(leader),
+                b: Node::Broker(follower),
+            })
+            .unwrap();
+        produce(&mut cluster);
+        // Just under replica.lag.time.max.ms the follower is still in sync...
+        cluster.apply(Command::AdvanceClock { ms: 29_990 }).unwrap();
+        assert!(isr_of(&cluster).contains(&follower));
+        // ...just over it, the leader has asked the controller to drop it.
+        let events = cluster.apply(Command::AdvanceClock { ms: 100 }).unwrap();
+        assert!(!isr_of(&cluster).contains(&follower), "{events:#?}");
+        assert!(events
+            .iter()
+            .any(|e| matches!(&e.kind, EventKind::IsrChanged { .. })));
+
+        cluster
+            .apply(Command::HealLink {
+                a: Node::Broker(leader),
+                b: Node::Broker(follower),
+            })
+            .unwrap();
+        cluster.run_until_idle();
+        assert!(
+            isr_of(&cluster).contains(&follower),
+            "caught up again, back in the ISR"
+        );
+        let tp = TopicPartition::new("t", 0);
+        assert_eq!(
+            cluster.replica(follower, &tp).unwrap().log.log_end_offset(),
+            1
+        );
+    }
+
+    #[test]
+    fn the_high_watermark_does_not_move_while_the_isr_is_below_min_insync_replicas() {
+        let mut cluster = cluster_with_topic("3");
+        let leader = leader_of(&cluster);
+        let follower = [1, 2, 3].into_iter().find(|&b| b != leader).unwrap();
+        cluster
+            .apply(Command::CutLink {
+                a: Node::Broker(leader),
+                b: Node::Broker(follower),
+            })
+            .unwrap();
+        cluster.apply(Command::AdvanceClock { ms: 1 }).unwrap();
+        produce(&mut cluster);
+        cluster.apply(Command::AdvanceClock { ms: 40_000 }).unwrap();
+        assert_eq!(isr_of(&cluster).len(), 2);
+        let tp = TopicPartition::new("t", 0);
+        let replica = cluster.replica(leader, &tp).unwrap();
+        assert_eq!(replica.log.log_end_offset(), 1);
+        assert_eq!(
+            replica.high_watermark, 0,
+            "KIP-966: the HW waits for min.insync.replicas"
+        );
+        // A new acks=all produce is refused outright.
+        produce(&mut cluster);
+        let events = cluster.apply(Command::AdvanceClock { ms: 10 }).unwrap();
+        assert!(events.iter().any(|e| matches!(
+            &e.kind,
+            EventKind::ProduceRetryScheduled { error, .. } if error == "NotEnoughReplicas"
+        )));
+    }
+
+    #[test]
+    fn followers_copy_in_offset_order_and_learn_the_high_watermark() {
+        let mut cluster = cluster_with_topic("2");
+        for _ in 0..3 {
+            produce(&mut cluster);
+        }
+        cluster.run_until_idle();
+        let tp = TopicPartition::new("t", 0);
+        for broker in 1..=3 {
+            let replica = cluster.replica(broker, &tp).unwrap();
+            let offsets: Vec<u64> = replica.log.records().iter().map(|r| r.offset).collect();
+            assert_eq!(offsets, vec![0, 1, 2], "broker {broker}");
+            assert_eq!(replica.high_watermark, 3, "broker {broker}");
+        }
     }
 }

@@ -186,7 +186,7 @@ impl Cluster {
             .map(|p| ProducerView {
                 id: p.id,
                 acks: p.config.acks.kafka_value().to_string(),
-                enable_idempotence: p.config.enable_idempotence,
+                enable_idempotence: p.config.idempotent(),
                 producer_id: p.producer_id,
                 in_flight: p.pending.len() as u64,
                 acknowledged: p.acknowledged,
