@@ -169,7 +169,7 @@ impl Run {
                     replica.high_watermark,
                     replica.log.log_end_offset()
                 );
-                let offsets: Vec<u64> = replica.log.records().iter().map(|r| r.offset).collect();
+                let offsets: Vec<u64> = replica.log.offsets().collect();
                 prop_assert!(
                     offsets.windows(2).all(|w| w[0] < w[1]),
                     "broker {broker} {tp}: offsets {offsets:?}"
@@ -178,7 +178,7 @@ impl Run {
             for (a, ra) in &replicas {
                 for (b, rb) in &replicas {
                     let committed = ra.high_watermark.min(rb.high_watermark);
-                    for record in ra.log.records().iter().take_while(|r| r.offset < committed) {
+                    for record in ra.log.records().take_while(|r| r.offset < committed) {
                         if let Some(other) = rb.log.record_at(record.offset) {
                             prop_assert_eq!(
                                 (&record.value, record.leader_epoch),

@@ -16,7 +16,7 @@
 //! The high watermark is not the log's business: it belongs to the replica (`partition.rs`).
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use super::topic::TopicConfig;
 
@@ -74,10 +74,189 @@ pub struct Segment {
     pub max_timestamp: u64,
 }
 
+/// Payload bytes live in chunks of this size, so a growing log never copies its payloads
+/// and wastes at most one partly filled chunk.
+const CHUNK_BYTES: usize = 64 * 1024;
+const NULL_LENGTH: u32 = u32::MAX;
+const NO_PRODUCER_ID: u64 = u64::MAX;
+
+/// One record as the log keeps it: fixed-size metadata, with key, value and headers in
+/// the store's byte chunks (56 bytes per record besides the payload).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct StoredRecord {
+    offset: u64,
+    timestamp: u64,
+    producer_id: u64,
+    chunk: u32,
+    start: u32,
+    key_length: u32,
+    value_length: u32,
+    headers_length: u32,
+    leader_epoch: u32,
+    sequence: i32,
+    producer_epoch: u16,
+}
+
+impl StoredRecord {
+    fn payload_length(&self) -> usize {
+        let length = |l: u32| if l == NULL_LENGTH { 0 } else { l as usize };
+        length(self.key_length) + length(self.value_length) + self.headers_length as usize
+    }
+}
+
+/// The records of a log in offset order, stored compactly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+struct RecordStore {
+    entries: Vec<StoredRecord>,
+    chunks: VecDeque<Vec<u8>>,
+    /// Chunk ids are absolute; `chunks[0]` has id `first_chunk`.
+    first_chunk: u32,
+}
+
+impl RecordStore {
+    fn push(&mut self, record: &Record) {
+        let key = record.key.as_deref().map(str::as_bytes);
+        let value = record.value.as_deref().map(str::as_bytes);
+        let headers_length: usize = record
+            .headers
+            .iter()
+            .map(|(k, v)| 8 + k.len() + v.len())
+            .sum();
+        let total = key.map_or(0, <[u8]>::len) + value.map_or(0, <[u8]>::len) + headers_length;
+        let fits = self
+            .chunks
+            .back()
+            .is_some_and(|c| c.len() + total <= c.capacity().max(CHUNK_BYTES));
+        if !fits {
+            self.chunks
+                .push_back(Vec::with_capacity(CHUNK_BYTES.max(total)));
+        }
+        let chunk_index = self.chunks.len() - 1;
+        let chunk = &mut self.chunks[chunk_index];
+        let start = chunk.len();
+        chunk.extend_from_slice(key.unwrap_or_default());
+        chunk.extend_from_slice(value.unwrap_or_default());
+        for (k, v) in &record.headers {
+            chunk.extend_from_slice(&(k.len() as u32).to_le_bytes());
+            chunk.extend_from_slice(&(v.len() as u32).to_le_bytes());
+            chunk.extend_from_slice(k.as_bytes());
+            chunk.extend_from_slice(v.as_bytes());
+        }
+        self.entries.push(StoredRecord {
+            offset: record.offset,
+            timestamp: record.timestamp,
+            producer_id: record.producer_id.unwrap_or(NO_PRODUCER_ID),
+            chunk: self.first_chunk + chunk_index as u32,
+            start: start as u32,
+            key_length: key.map_or(NULL_LENGTH, |k| k.len() as u32),
+            value_length: value.map_or(NULL_LENGTH, |v| v.len() as u32),
+            headers_length: headers_length as u32,
+            leader_epoch: record.leader_epoch,
+            sequence: record.sequence,
+            producer_epoch: record.producer_epoch,
+        });
+    }
+
+    fn bytes_of(&self, entry: &StoredRecord) -> &[u8] {
+        let chunk = &self.chunks[(entry.chunk - self.first_chunk) as usize];
+        &chunk[entry.start as usize..entry.start as usize + entry.payload_length()]
+    }
+
+    fn materialize(&self, entry: &StoredRecord) -> Record {
+        let bytes = self.bytes_of(entry);
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        let mut at = 0;
+        let mut take = |length: u32| {
+            if length == NULL_LENGTH {
+                return None;
+            }
+            let slice = &bytes[at..at + length as usize];
+            at += length as usize;
+            Some(text(slice))
+        };
+        let key = take(entry.key_length);
+        let value = take(entry.value_length);
+        let mut headers = Vec::new();
+        while at < bytes.len() {
+            let k = u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes")) as usize;
+            let v = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().expect("4 bytes")) as usize;
+            at += 8;
+            headers.push((text(&bytes[at..at + k]), text(&bytes[at + k..at + k + v])));
+            at += k + v;
+        }
+        Record {
+            offset: entry.offset,
+            timestamp: entry.timestamp,
+            key,
+            value,
+            headers,
+            producer_id: (entry.producer_id != NO_PRODUCER_ID).then_some(entry.producer_id),
+            producer_epoch: entry.producer_epoch,
+            sequence: entry.sequence,
+            leader_epoch: entry.leader_epoch,
+        }
+    }
+
+    /// Keeps the first `keep` records and frees the bytes after them.
+    fn truncate(&mut self, keep: usize) {
+        self.entries.truncate(keep);
+        match self.entries.last().copied() {
+            Some(last) => {
+                let index = (last.chunk - self.first_chunk) as usize;
+                self.chunks.truncate(index + 1);
+                self.chunks[index].truncate(last.start as usize + last.payload_length());
+            }
+            None => {
+                self.first_chunk += self.chunks.len() as u32;
+                self.chunks.clear();
+            }
+        }
+    }
+
+    /// Drops the first `count` records and the chunks only they used.
+    fn drain_front(&mut self, count: usize) {
+        self.entries.drain(..count);
+        let first_needed = self
+            .entries
+            .first()
+            .map_or(self.first_chunk + self.chunks.len() as u32, |e| e.chunk);
+        while self.first_chunk < first_needed && !self.chunks.is_empty() {
+            self.chunks.pop_front();
+            self.first_chunk += 1;
+        }
+    }
+
+    /// Keeps the records `keep` says yes to, rewriting the bytes (as the log cleaner
+    /// writes cleaned segments).
+    fn retain(&mut self, mut keep: impl FnMut(&StoredRecord) -> bool) {
+        let mut rewritten = RecordStore {
+            first_chunk: self.first_chunk + self.chunks.len() as u32,
+            ..Default::default()
+        };
+        for entry in &self.entries {
+            if keep(entry) {
+                rewritten.push(&self.materialize(entry));
+            }
+        }
+        *self = rewritten;
+    }
+
+    fn position(&self, offset: u64) -> usize {
+        self.entries.partition_point(|e| e.offset < offset)
+    }
+
+    /// Heap bytes held, for the memory benchmark.
+    fn heap_bytes(&self) -> usize {
+        self.entries.capacity() * std::mem::size_of::<StoredRecord>()
+            + self.chunks.iter().map(Vec::capacity).sum::<usize>()
+            + self.chunks.capacity() * std::mem::size_of::<Vec<u8>>()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartitionLog {
     /// Records in offset order; compaction may leave gaps between offsets.
-    records: Vec<Record>,
+    records: RecordStore,
     log_start_offset: u64,
     log_end_offset: u64,
     segments: Vec<Segment>,
@@ -93,8 +272,8 @@ impl Default for PartitionLog {
 
 /// What a read returned.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReadOutcome<'a> {
-    Records(&'a [Record]),
+pub enum ReadOutcome {
+    Records(Vec<Record>),
     OutOfRange {
         log_start_offset: u64,
         log_end_offset: u64,
@@ -104,7 +283,7 @@ pub enum ReadOutcome<'a> {
 impl PartitionLog {
     pub fn new(created_tick: u64) -> Self {
         Self {
-            records: Vec::new(),
+            records: RecordStore::default(),
             log_start_offset: 0,
             log_end_offset: 0,
             segments: vec![Segment {
@@ -126,8 +305,37 @@ impl PartitionLog {
         self.log_end_offset
     }
 
-    pub fn records(&self) -> &[Record] {
-        &self.records
+    /// How many records the log keeps (fewer than LEO − log start offset after compaction).
+    pub fn record_count(&self) -> usize {
+        self.records.entries.len()
+    }
+
+    /// Every record, oldest first.
+    pub fn records(&self) -> impl DoubleEndedIterator<Item = Record> + '_ {
+        self.records
+            .entries
+            .iter()
+            .map(|e| self.records.materialize(e))
+    }
+
+    /// The offsets of the kept records, oldest first.
+    pub fn offsets(&self) -> impl Iterator<Item = u64> + '_ {
+        self.records.entries.iter().map(|e| e.offset)
+    }
+
+    /// The offset of an idempotent producer's record with this sequence, if kept.
+    pub fn offset_of_sequence(&self, producer_id: u64, sequence: i32) -> Option<u64> {
+        self.records
+            .entries
+            .iter()
+            .rev()
+            .find(|e| e.producer_id == producer_id && e.sequence == sequence)
+            .map(|e| e.offset)
+    }
+
+    /// Heap bytes the stored records take (metadata, payload chunks and their slack).
+    pub fn heap_bytes(&self) -> usize {
+        self.records.heap_bytes()
     }
 
     pub fn segments(&self) -> &[Segment] {
@@ -189,7 +397,7 @@ impl PartitionLog {
         segment.size_bytes += record.size_in_bytes();
         segment.max_timestamp = segment.max_timestamp.max(record.timestamp);
         self.log_end_offset = record.offset + 1;
-        self.records.push(record);
+        self.records.push(&record);
     }
 
     /// Starts a new active segment when the next record would overflow `segment.bytes`, or
@@ -212,24 +420,30 @@ impl PartitionLog {
 
     /// Records from `offset` on, at most `max_records`, stopping before `upper_bound`
     /// (the high watermark for consumers, the LEO for followers).
-    pub fn read(&self, offset: u64, max_records: usize, upper_bound: u64) -> ReadOutcome<'_> {
+    pub fn read(&self, offset: u64, max_records: usize, upper_bound: u64) -> ReadOutcome {
         if offset < self.log_start_offset || offset > self.log_end_offset {
             return ReadOutcome::OutOfRange {
                 log_start_offset: self.log_start_offset,
                 log_end_offset: self.log_end_offset,
             };
         }
-        let start = self.records.partition_point(|r| r.offset < offset);
-        let end = self.records.partition_point(|r| r.offset < upper_bound);
-        let end = end.max(start).min(start + max_records);
-        ReadOutcome::Records(&self.records[start..end])
+        let start = self.records.position(offset);
+        let end = self.records.position(upper_bound);
+        let end = end.max(start).min(start.saturating_add(max_records));
+        ReadOutcome::Records(
+            self.records.entries[start..end]
+                .iter()
+                .map(|e| self.records.materialize(e))
+                .collect(),
+        )
     }
 
-    pub fn record_at(&self, offset: u64) -> Option<&Record> {
+    pub fn record_at(&self, offset: u64) -> Option<Record> {
         self.records
-            .binary_search_by_key(&offset, |r| r.offset)
+            .entries
+            .binary_search_by_key(&offset, |e| e.offset)
             .ok()
-            .map(|index| &self.records[index])
+            .map(|index| self.records.materialize(&self.records.entries[index]))
     }
 
     /// Removes every record at or above `offset` (a follower dropping what the new leader
@@ -241,8 +455,8 @@ impl PartitionLog {
             self.epoch_starts.retain(|&(_, start)| start < offset);
             return 0;
         }
-        let keep = self.records.partition_point(|r| r.offset < offset);
-        let removed = self.records.len() - keep;
+        let keep = self.records.position(offset);
+        let removed = self.records.entries.len() - keep;
         self.records.truncate(keep);
         self.log_end_offset = offset.max(self.log_start_offset);
         self.epoch_starts
@@ -324,8 +538,8 @@ impl PartitionLog {
         }
         let new_start = self.segments[delete_segments].base_offset;
         self.segments.drain(..delete_segments);
-        let removed = self.records.partition_point(|r| r.offset < new_start);
-        self.records.drain(..removed);
+        let removed = self.records.position(new_start);
+        self.records.drain_front(removed);
         self.log_start_offset = new_start;
         removed
     }
@@ -345,34 +559,38 @@ impl PartitionLog {
         }
         let active_base = self.segments.last().expect("active segment").base_offset;
         let limit = active_base.min(max_compactable_offset);
-        let mut latest_by_key: BTreeMap<&str, u64> = BTreeMap::new();
-        for record in &self.records {
-            if let Some(key) = record.key.as_deref() {
-                latest_by_key.insert(key, record.offset);
+        let store = &self.records;
+        let key_of = |e: &StoredRecord| {
+            (e.key_length != NULL_LENGTH).then(|| &store.bytes_of(e)[..e.key_length as usize])
+        };
+        let mut latest_by_key: BTreeMap<&[u8], u64> = BTreeMap::new();
+        for entry in &store.entries {
+            if let Some(key) = key_of(entry) {
+                latest_by_key.insert(key, entry.offset);
             }
         }
-        let keep: Vec<bool> = self
-            .records
+        let keep: Vec<bool> = store
+            .entries
             .iter()
-            .map(|record| {
-                if record.offset >= limit {
+            .map(|entry| {
+                if entry.offset >= limit {
                     return true;
                 }
-                let Some(key) = record.key.as_deref() else {
+                let Some(key) = key_of(entry) else {
                     return true;
                 };
-                if latest_by_key.get(key) != Some(&record.offset) {
+                if latest_by_key.get(key) != Some(&entry.offset) {
                     return false;
                 }
-                !(record.is_tombstone()
-                    && now.saturating_sub(record.timestamp) > config.delete_retention_ms)
+                let tombstone = entry.value_length == NULL_LENGTH;
+                !(tombstone && now.saturating_sub(entry.timestamp) > config.delete_retention_ms)
             })
             .collect();
-        let before = self.records.len();
+        let before = self.records.entries.len();
         let mut flags = keep.into_iter();
         self.records.retain(|_| flags.next().unwrap_or(true));
         self.recompute_segment_sizes();
-        before - self.records.len()
+        before - self.records.entries.len()
     }
 
     fn recompute_segment_sizes(&mut self) {
@@ -381,13 +599,18 @@ impl PartitionLog {
             segment.size_bytes = 0;
             segment.max_timestamp = 0;
         }
-        for record in &self.records {
+        for entry in &self.records.entries {
             let index = bases
-                .partition_point(|&base| base <= record.offset)
+                .partition_point(|&base| base <= entry.offset)
                 .saturating_sub(1);
+            let size = if entry.headers_length == 0 {
+                RECORD_BATCH_OVERHEAD_BYTES + 7 + entry.payload_length() as u64
+            } else {
+                self.records.materialize(entry).size_in_bytes()
+            };
             let segment = &mut self.segments[index];
-            segment.size_bytes += record.size_in_bytes();
-            segment.max_timestamp = segment.max_timestamp.max(record.timestamp);
+            segment.size_bytes += size;
+            segment.max_timestamp = segment.max_timestamp.max(entry.timestamp);
         }
     }
 }
@@ -435,6 +658,64 @@ mod tests {
     }
 
     #[test]
+    fn the_compact_store_keeps_every_field_across_chunks_truncation_and_retention() {
+        let mut log = PartitionLog::new(0);
+        let config = TopicConfig {
+            segment_bytes: 100_000,
+            ..TopicConfig::default()
+        };
+        let make = |i: u64| Record {
+            offset: 0,
+            timestamp: i,
+            key: (i % 3 != 0).then(|| format!("key-{i}")),
+            value: (i % 5 != 0).then(|| "v".repeat(i as usize % 700)),
+            headers: if i % 2 == 0 {
+                vec![
+                    ("h".into(), format!("{i}")),
+                    ("kafka_x".into(), String::new()),
+                ]
+            } else {
+                vec![]
+            },
+            producer_id: (i % 4 == 0).then_some(1000),
+            producer_epoch: 2,
+            sequence: i as i32,
+            leader_epoch: 0,
+        };
+        for i in 0..2_000 {
+            log.append_as_leader(make(i), (i / 500) as u32, i, &config);
+        }
+        assert!(log.records.chunks.len() > 5, "spans several chunks");
+        for i in [0, 1, 2, 3, 4, 999, 1_999] {
+            let mut expected = make(i);
+            expected.offset = i;
+            expected.leader_epoch = (i / 500) as u32;
+            assert_eq!(log.record_at(i), Some(expected), "offset {i}");
+        }
+        assert_eq!(log.offset_of_sequence(1000, 8), Some(8));
+        assert_eq!(log.offset_of_sequence(1000, 9), None);
+        log.truncate_to(1_500);
+        log.append_replicated(
+            Record {
+                offset: 1_500,
+                leader_epoch: 9,
+                ..make(7)
+            },
+            1_500,
+            &config,
+        );
+        assert_eq!(log.record_at(1_500).unwrap().key.as_deref(), Some("key-7"));
+        assert_eq!(log.record_at(1_499).unwrap().timestamp, 1_499);
+        let retention = TopicConfig {
+            retention_ms: 10,
+            ..config
+        };
+        assert!(log.apply_retention(1_000_000, &retention, 1_501) > 0);
+        let first = log.records().next().unwrap();
+        assert_eq!(log.record_at(first.offset), Some(first));
+    }
+
+    #[test]
     fn reads_outside_the_log_are_out_of_range() {
         let mut log = PartitionLog::new(0);
         let config = TopicConfig::default();
@@ -446,9 +727,9 @@ mod tests {
                 log_end_offset: 1
             }
         ));
-        assert_eq!(log.read(1, 10, 1), ReadOutcome::Records(&[]));
+        assert_eq!(log.read(1, 10, 1), ReadOutcome::Records(vec![]));
         // The upper bound (the high watermark for consumers) hides record 0 until it moves.
-        assert_eq!(log.read(0, 10, 0), ReadOutcome::Records(&[]));
+        assert_eq!(log.read(0, 10, 0), ReadOutcome::Records(vec![]));
     }
 
     #[test]
@@ -507,14 +788,14 @@ mod tests {
         log.append_as_leader(record("b", None, 0), 0, 0, &config); // 3: tombstone for b
         log.append_as_leader(record("c", Some("1"), 0), 0, 0, &config); // 4: active segment
         assert_eq!(log.compact(5, &config, 5), 2);
-        let offsets: Vec<u64> = log.records().iter().map(|r| r.offset).collect();
+        let offsets: Vec<u64> = log.offsets().collect();
         assert_eq!(
             offsets,
             vec![2, 3, 4],
             "the tombstone survives delete.retention.ms"
         );
         assert_eq!(log.compact(100, &config, 5), 1);
-        let offsets: Vec<u64> = log.records().iter().map(|r| r.offset).collect();
+        let offsets: Vec<u64> = log.offsets().collect();
         assert_eq!(offsets, vec![2, 4]);
         assert_eq!(log.log_end_offset(), 5, "compaction never moves the LEO");
     }

@@ -705,7 +705,7 @@ impl Cluster {
             respond(self, Err(error));
             return;
         }
-        if replica.log.records().len() as u64 >= max_records {
+        if replica.log.record_count() as u64 >= max_records {
             respond(
                 self,
                 Err(BrokerError::LogFull {
@@ -724,13 +724,8 @@ impl Cluster {
                 {
                     let offset = replica
                         .log
-                        .records()
-                        .iter()
-                        .rev()
-                        .find(|r| {
-                            r.producer_id == Some(producer_id) && r.sequence == record.sequence
-                        })
-                        .map_or(state.last_offset, |r| r.offset);
+                        .offset_of_sequence(producer_id, record.sequence)
+                        .unwrap_or(state.last_offset);
                     self.emit(
                         EventKind::DuplicateDiscarded { broker, partition: partition.clone(), offset },
                         format!(

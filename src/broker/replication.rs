@@ -460,7 +460,7 @@ impl Cluster {
                 .log
                 .read(fetch_offset, REPLICA_FETCH_MAX_RECORDS, leo)
             {
-                ReadOutcome::Records(records) => records.to_vec(),
+                ReadOutcome::Records(records) => records,
                 ReadOutcome::OutOfRange { .. } => Vec::new(),
             };
         let ReplicaRole::Leader { followers, .. } = &mut replica.role else {
@@ -930,7 +930,7 @@ mod tests {
         let tp = TopicPartition::new("t", 0);
         for broker in 1..=3 {
             let replica = cluster.replica(broker, &tp).unwrap();
-            let offsets: Vec<u64> = replica.log.records().iter().map(|r| r.offset).collect();
+            let offsets: Vec<u64> = replica.log.offsets().collect();
             assert_eq!(offsets, vec![0, 1, 2], "broker {broker}");
             assert_eq!(replica.high_watermark, 3, "broker {broker}");
         }

@@ -138,7 +138,7 @@ impl Cluster {
                             log_end_offset: replica.log.log_end_offset(),
                             high_watermark: replica.high_watermark,
                             leader_epoch: replica.leader_epoch,
-                            record_count: replica.log.records().len() as u64,
+                            record_count: replica.log.record_count() as u64,
                         }
                     })
                     .collect(),
@@ -174,7 +174,7 @@ impl Cluster {
                             log_start_offset: replica.map_or(0, |r| r.log.log_start_offset()),
                             log_end_offset: replica.map_or(0, |r| r.log.log_end_offset()),
                             high_watermark: replica.map_or(0, |r| r.high_watermark),
-                            record_count: replica.map_or(0, |r| r.log.records().len() as u64),
+                            record_count: replica.map_or(0, |r| r.log.record_count() as u64),
                         }
                     })
                     .collect(),
@@ -247,7 +247,7 @@ impl Cluster {
         };
         let start = offset.max(replica.log.log_start_offset());
         match replica.log.read(start, max, replica.log.log_end_offset()) {
-            ReadOutcome::Records(records) => records.to_vec(),
+            ReadOutcome::Records(records) => records,
             ReadOutcome::OutOfRange { .. } => Vec::new(),
         }
     }
