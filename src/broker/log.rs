@@ -667,9 +667,9 @@ mod tests {
         let make = |i: u64| Record {
             offset: 0,
             timestamp: i,
-            key: (i % 3 != 0).then(|| format!("key-{i}")),
-            value: (i % 5 != 0).then(|| "v".repeat(i as usize % 700)),
-            headers: if i % 2 == 0 {
+            key: (!i.is_multiple_of(3)).then(|| format!("key-{i}")),
+            value: (!i.is_multiple_of(5)).then(|| "v".repeat(i as usize % 700)),
+            headers: if i.is_multiple_of(2) {
                 vec![
                     ("h".into(), format!("{i}")),
                     ("kafka_x".into(), String::new()),
@@ -677,7 +677,7 @@ mod tests {
             } else {
                 vec![]
             },
-            producer_id: (i % 4 == 0).then_some(1000),
+            producer_id: i.is_multiple_of(4).then_some(1000),
             producer_epoch: 2,
             sequence: i as i32,
             leader_epoch: 0,
