@@ -7,6 +7,9 @@
 pub mod broker;
 pub mod scenario;
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod bench;
+
 #[cfg(target_arch = "wasm32")]
 pub mod storage;
 #[cfg(target_arch = "wasm32")]

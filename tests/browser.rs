@@ -46,6 +46,7 @@ async fn session_round_trips_through_indexeddb() {
         value: Some("pizza".into()),
         headers: vec![],
         partition: None,
+        count: 1,
     });
     storage
         .append_entry("w1", scenario.entries.len() as u32, &produce)

@@ -21,7 +21,11 @@ const PARTITIONS: u32 = 2;
 
 #[derive(Debug, Clone)]
 enum Op {
-    Produce { key: u8 },
+    Produce {
+        key: u8,
+    },
+    /// Keyless records sent together: the sticky partitioner batches them.
+    Burst(u8),
     Crash(u32),
     Restart(u32),
     Cut(Node, Node),
@@ -41,6 +45,7 @@ fn node() -> impl Strategy<Value = Node> {
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         4 => (0u8..6).prop_map(|key| Op::Produce { key }),
+        1 => (2u8..40).prop_map(Op::Burst),
         1 => (1..=BROKERS).prop_map(Op::Crash),
         1 => (1..=BROKERS).prop_map(Op::Restart),
         1 => (node(), node()).prop_map(|(a, b)| Op::Cut(a, b)),
@@ -105,8 +110,18 @@ impl Run {
                     value: Some(format!("v{}", self.next_value)),
                     headers: vec![],
                     partition: None,
+                    count: 1,
                 })
             }
+            Op::Burst(count) => self.cluster.apply(Command::Produce {
+                producer: 1,
+                topic: "t".into(),
+                key: None,
+                value: Some("burst".into()),
+                headers: vec![],
+                partition: None,
+                count: u32::from(*count),
+            }),
             Op::Crash(b) => self.cluster.apply(Command::CrashBroker { broker: *b }),
             Op::Restart(b) => self.cluster.apply(Command::RestartBroker { broker: *b }),
             Op::Cut(a, b) => self.cluster.apply(Command::CutLink { a: *a, b: *b }),

@@ -15,7 +15,8 @@ use kafka_playground::scenario::Scenario;
 const USAGE: &str = "usage:
   kplay partition --partitions N [--json] KEY...   which partition Kafka's default partitioner picks
   kplay run FILE.json [--trace]                      run a scenario, print the final cluster view as JSON
-  kplay describe                                     print a fresh default cluster";
+  kplay describe                                     print a fresh default cluster
+  kplay bench [--records N] [--burst N] [--json]     produce -> replicate throughput and memory";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -36,6 +37,7 @@ fn run(args: &[String]) -> Result<String, String> {
         Some("partition") => partition(&args[1..]),
         Some("run") => run_scenario(&args[1..]),
         Some("describe") => Ok(describe()),
+        Some("bench") => bench(&args[1..]),
         Some("help" | "--help" | "-h") => Ok(format!("{USAGE}\n")),
         Some(other) => Err(format!("unknown subcommand '{other}'\n{USAGE}")),
         None => Err(USAGE.to_string()),
@@ -116,6 +118,60 @@ fn run_scenario(args: &[String]) -> Result<String, String> {
     output.push_str(&serde_json::to_string_pretty(&cluster.view()).expect("views serialize"));
     output.push('\n');
     Ok(output)
+}
+
+fn bench(args: &[String]) -> Result<String, String> {
+    let mut records: u64 = 1_000_000;
+    let mut burst: u32 = 10_000;
+    let mut runs: u64 = 5;
+    let mut json = false;
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        let mut number = |name: &str| -> Result<u64, String> {
+            let value = iter.next().ok_or(format!("{name} needs a number"))?;
+            value
+                .parse::<u64>()
+                .ok()
+                .filter(|&n| n > 0)
+                .ok_or(format!("{name}: '{value}' is not a positive number"))
+        };
+        match arg.as_str() {
+            "--records" => records = number("--records")?.min(10_000_000),
+            "--burst" => burst = number("--burst")?.min(100_000) as u32,
+            "--runs" => runs = number("--runs")?.min(20),
+            "--json" => json = true,
+            other => return Err(format!("unknown option '{other}'")),
+        }
+    }
+    // Several runs, the median reported: one run on a shared machine is noise.
+    let mut reports: Vec<_> = (0..runs)
+        .map(|_| kafka_playground::bench::produce_replicate(records, burst))
+        .collect();
+    reports.sort_by(|a, b| a.records_per_second.total_cmp(&b.records_per_second));
+    let slowest = reports[0].records_per_second;
+    let fastest = reports[reports.len() - 1].records_per_second;
+    let report = reports.swap_remove(reports.len() / 2);
+    if json {
+        return Ok(serde_json::to_string_pretty(&report).expect("reports serialize") + "\n");
+    }
+    Ok(format!(
+        "produce -> replicate (RF=3, acks=all, min.insync.replicas=2, {}-byte values, bursts of {})\n\
+         records:            {}\n\
+         elapsed:            {:.3} s\n\
+         throughput:         {:.0} records/s (median of {} runs; slowest {:.0}, fastest {:.0})\n\
+         hops delivered:     {}\n\
+         memory per record:  {:.1} bytes beyond the payload (per stored copy)\n",
+        kafka_playground::bench::VALUE_BYTES,
+        report.burst,
+        report.records,
+        report.elapsed_seconds,
+        report.records_per_second,
+        runs,
+        slowest,
+        fastest,
+        report.hops,
+        report.overhead_bytes_per_record,
+    ))
 }
 
 fn describe() -> String {

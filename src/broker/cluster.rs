@@ -11,7 +11,7 @@
 //! cluster.apply(Command::AddProducer { config: Default::default() }).unwrap();
 //! cluster.apply(Command::Produce {
 //!     producer: 1, topic: "orders".into(), key: Some("alice".into()),
-//!     value: Some("pizza".into()), headers: vec![], partition: None,
+//!     value: Some("pizza".into()), headers: vec![], partition: None, count: 1,
 //! }).unwrap();
 //! let events = cluster.run_until_idle();
 //! assert!(events.iter().any(|e| e.text.contains("acknowledged")));
@@ -48,6 +48,8 @@ pub const MAX_BROKERS: u32 = 9;
 pub const MAX_PARTITIONS_PER_TOPIC: u32 = 64;
 pub const MAX_TOPICS: usize = 32;
 pub const MAX_PRODUCERS: usize = 16;
+/// Bound on the records one `produce` command sends.
+pub const MAX_RECORDS_PER_SEND: u32 = 100_000;
 /// `max.request.size`, the Java producer's client-side limit (default 1048576).
 pub const MAX_REQUEST_SIZE_BYTES: u64 = 1_048_576;
 /// `replica.fetch.max.bytes` stands behind this: records per follower fetch response.
@@ -306,7 +308,8 @@ impl Cluster {
                 value,
                 headers,
                 partition,
-            } => self.produce(producer, topic, key, value, headers, partition),
+                count,
+            } => self.produce(producer, topic, key, value, headers, partition, count),
             Command::CrashBroker { broker } => self.crash_broker(broker),
             Command::RestartBroker { broker } => self.restart_broker(broker),
             Command::CrashController { controller } => self.crash_controller(controller),
@@ -485,7 +488,7 @@ impl Cluster {
                 Node::Broker(broker),
                 Payload::ProduceRequest {
                     partition,
-                    record,
+                    records,
                     acks,
                     request_id,
                 },
@@ -493,7 +496,7 @@ impl Cluster {
                 let Node::Producer(producer) = from else {
                     return;
                 };
-                self.leader_handle_produce(broker, producer, partition, record, acks, request_id);
+                self.leader_handle_produce(broker, producer, partition, records, acks, request_id);
             }
             (
                 Node::Producer(producer),

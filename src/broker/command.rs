@@ -47,6 +47,9 @@ pub enum Command {
         headers: Vec<(String, String)>,
         #[serde(default)]
         partition: Option<u32>,
+        /// Send this many copies (a burst); they are batched per partition.
+        #[serde(default = "one_record")]
+        count: u32,
     },
     /// Kills a broker process: in-flight requests to it are lost, its disk survives.
     CrashBroker {
@@ -91,5 +94,9 @@ pub enum Command {
 }
 
 fn first_producer() -> u32 {
+    1
+}
+
+fn one_record() -> u32 {
     1
 }

@@ -68,12 +68,15 @@ pub enum EventKind {
         partition: TopicPartition,
         key: Option<String>,
         how_chosen: String,
+        /// Records in the batch (1 for a single send).
+        count: u32,
     },
-    /// A broker's replica appended a record at `offset`.
+    /// A broker's replica appended records `offset..=last_offset`.
     RecordAppended {
         broker: BrokerId,
         partition: TopicPartition,
         offset: u64,
+        last_offset: u64,
         leader_epoch: u32,
         as_leader: bool,
     },
@@ -92,8 +95,10 @@ pub enum EventKind {
     ProduceAcknowledged {
         producer: u32,
         partition: TopicPartition,
-        /// `None` for acks=0: the producer never learns the offset.
+        /// The batch's base offset; `None` for acks=0: the producer never learns it.
         offset: Option<u64>,
+        /// Records in the batch; they have consecutive offsets and sequences.
+        count: u32,
         key: Option<String>,
         /// The idempotent producer's sequence number of the record, -1 without idempotence.
         sequence: i32,

@@ -24,7 +24,7 @@ pub enum Payload {
     /// Producer → leader.
     ProduceRequest {
         partition: TopicPartition,
-        record: Record,
+        records: Vec<Record>,
         acks: super::producer::Acks,
         request_id: u64,
     },

@@ -79,7 +79,10 @@ pub struct ParkedFetch {
 pub struct ParkedProduce {
     pub producer: u32,
     pub request_id: u64,
+    /// The batch's base offset, which the answer carries.
     pub offset: u64,
+    /// The batch is committed once the high watermark passes this.
+    pub last_offset: u64,
     pub acks: Acks,
     pub timeout_timer: QueueKey,
 }

@@ -17,15 +17,16 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-use super::cluster::{Cluster, MAX_REQUEST_SIZE_BYTES};
+use super::cluster::{Cluster, MAX_RECORDS_PER_SEND, MAX_REQUEST_SIZE_BYTES};
 use super::error::BrokerError;
 use super::event::EventKind;
 use super::ids::TopicPartition;
 use super::ids::{BrokerId, Node};
 use super::log::Record;
+use super::log::RECORD_BATCH_OVERHEAD_BYTES;
 use super::network::QueueKey;
 use super::network::{Payload, Timer};
-use super::partition::{ParkedProduce, ReplicaRole};
+use super::partition::{ParkedProduce, ProducerStateEntry, ReplicaRole};
 use super::partitioner::partition_for_key;
 use super::partitioner::NullKeyStrategy;
 
@@ -73,9 +74,9 @@ pub struct ProducerConfig {
     pub delivery_timeout_ms: u64,
     /// Null-key records: the built-in sticky partitioner, or `RoundRobinPartitioner`.
     pub null_key_partitioner: NullKeyStrategy,
-    /// How many keyless records stick to one partition before the sticky partitioner moves on
-    /// (stands in for a full `batch.size` batch of 16384 bytes).
-    pub sticky_batch_records: u32,
+    /// `batch.size`, default 16384: records for one partition travel together in batches
+    /// of up to this many bytes, and the sticky partitioner moves on after a full batch.
+    pub batch_size: u64,
 }
 
 impl ProducerConfig {
@@ -133,16 +134,17 @@ impl Default for ProducerConfig {
             request_timeout_ms: 30_000,
             delivery_timeout_ms: 120_000,
             null_key_partitioner: NullKeyStrategy::Sticky,
-            sticky_batch_records: 10,
+            batch_size: 16_384,
         }
     }
 }
 
-/// One record the producer is responsible for until it is acknowledged or fails.
+/// One batch of records for one partition that the producer is responsible for until it is
+/// acknowledged or fails (`ProducerBatch`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingSend {
     pub partition: TopicPartition,
-    pub record: Record,
+    pub records: Vec<Record>,
     pub attempt: u32,
     pub first_sent_tick: u64,
     /// The correlation id of the current attempt's request; answers to older attempts are
@@ -160,8 +162,8 @@ pub struct Producer {
     pub producer_id: Option<u64>,
     pub producer_epoch: u16,
     pub next_sequence: BTreeMap<TopicPartition, i32>,
-    /// Sticky partitioner state per topic: (current partition, records sent to it).
-    pub sticky: BTreeMap<String, (u32, u32)>,
+    /// Sticky partitioner state per topic: (current partition, bytes sent to it).
+    pub sticky: BTreeMap<String, (u32, u64)>,
     pub round_robin_counter: BTreeMap<String, u32>,
     /// request id → record waiting for its answer or its retry.
     pub pending: BTreeMap<u64, PendingSend>,
@@ -224,12 +226,13 @@ impl Producer {
         sequence
     }
 
-    /// The partition for a record without a key: round-robin, or sticky (KIP-480) with the
-    /// next partition drawn at random when the current "batch" is full.
+    /// The partition for a record without a key: round-robin, or sticky (KIP-480, KIP-794)
+    /// with the next partition drawn at random once `batch.size` bytes went to the current one.
     pub fn partition_for_null_key(
         &mut self,
         topic: &str,
         partition_count: u32,
+        record_bytes: u64,
         draw: impl FnOnce(u32) -> u32,
     ) -> u32 {
         match self.config.null_key_partitioner {
@@ -243,7 +246,7 @@ impl Producer {
                 partition
             }
             NullKeyStrategy::Sticky => {
-                let batch = self.config.sticky_batch_records.max(1);
+                let batch = self.config.batch_size.max(1);
                 let entry = self
                     .sticky
                     .entry(topic.to_string())
@@ -257,16 +260,45 @@ impl Producer {
                     }
                     *entry = (next, 0);
                 }
-                entry.1 += 1;
+                entry.1 += record_bytes;
                 entry.0
             }
         }
     }
 }
 
+/// The offsets of an appended batch: answered with the first, committed with the last.
+#[derive(Debug, Clone, Copy)]
+struct CommittedWhen {
+    base_offset: u64,
+    last_offset: u64,
+}
+
+/// "offset 7" or "offsets 7 to 101".
+pub(crate) fn describe_offsets(first: u64, last: u64) -> String {
+    if first == last {
+        format!("offset {first}")
+    } else {
+        format!("offsets {first} to {last}")
+    }
+}
+
 // ----- the produce path inside the cluster ------------------------------------------------
 
+/// "the record" or "the batch of 12 records", for narration.
+fn describe_batch(count: usize) -> String {
+    if count == 1 {
+        "the record".to_string()
+    } else {
+        format!("the batch of {count} records")
+    }
+}
+
 impl Cluster {
+    /// `producer.send` for `count` copies of one record (a burst when `count` > 1). Records
+    /// are grouped per partition into batches of up to `batch.size` bytes, as Kafka's
+    /// `RecordAccumulator` does, and each batch is one produce request.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn produce(
         &mut self,
         producer_id: u32,
@@ -275,10 +307,16 @@ impl Cluster {
         value: Option<String>,
         headers: Vec<(String, String)>,
         partition: Option<u32>,
+        count: u32,
     ) -> Result<(), BrokerError> {
         if !self.producers.contains_key(&producer_id) {
             return Err(BrokerError::UnknownProducer {
                 producer: producer_id,
+            });
+        }
+        if !(1..=MAX_RECORDS_PER_SEND).contains(&count) {
+            return Err(BrokerError::PolicyViolation {
+                reason: format!("a send carries 1 to {MAX_RECORDS_PER_SEND} records, not {count}"),
             });
         }
         let partition_count = self
@@ -304,75 +342,99 @@ impl Cluster {
                 max_message_bytes: MAX_REQUEST_SIZE_BYTES,
             });
         }
-        let (chosen, how_chosen) = match (partition, key.as_deref()) {
-            (Some(p), _) => (p, format!("partition {p} was given explicitly")),
+        let keyed_choice = match (partition, key.as_deref()) {
+            (Some(p), _) => Some((p, format!("partition {p} was given explicitly"))),
             (None, Some(k)) => {
                 let hash = super::partitioner::murmur2(k.as_bytes());
+                let positive = super::partitioner::to_positive(hash);
                 let p = partition_for_key(k.as_bytes(), partition_count);
-                (
+                Some((
                     p,
-                    format!(
-                        "key \"{k}\": murmur2 = {hash}, toPositive = {}, {} % {partition_count} = {p}",
-                        super::partitioner::to_positive(hash),
-                        super::partitioner::to_positive(hash)
-                    ),
-                )
+                    format!("key \"{k}\": murmur2 = {hash}, toPositive = {positive}, {positive} % {partition_count} = {p}"),
+                ))
             }
-            (None, None) => {
-                let rng = &mut self.partitioner_rng;
-                let producer = self.producers.get_mut(&producer_id).expect("checked");
-                let strategy = producer.config.null_key_partitioner;
-                let p = producer.partition_for_null_key(&topic, partition_count, |n| {
-                    rng.below(u64::from(n)) as u32
-                });
-                let how = match strategy {
-                    NullKeyStrategy::Sticky => {
-                        format!("no key: the sticky partitioner's current partition is {p}")
-                    }
-                    NullKeyStrategy::RoundRobin => {
-                        format!("no key: round-robin gives partition {p}")
-                    }
-                };
-                (p, how)
-            }
+            (None, None) => None,
         };
-        let tp = TopicPartition::new(topic, chosen);
-        let request_id = self.next_request_id();
         let now = self.tick;
-        let producer = self.producers.get_mut(&producer_id).expect("checked");
-        let sequence = producer.take_sequence(&tp);
-        let record = Record {
-            offset: 0,
-            timestamp: now,
-            key: key.clone(),
-            value,
-            headers,
-            producer_id: producer.producer_id,
-            producer_epoch: producer.producer_epoch,
-            sequence,
-            leader_epoch: 0,
-        };
-        producer.pending.insert(
-            request_id,
-            PendingSend {
-                partition: tp.clone(),
-                record,
-                attempt: 1,
-                first_sent_tick: now,
-                correlation_id: 0,
-                timeout_timer: None,
-            },
-        );
-        self.emit(
-            EventKind::RecordSent {
-                producer: producer_id,
-                partition: tp.clone(),
-                key,
-                how_chosen: how_chosen.clone(),
-            },
-            format!("producer {producer_id} sends a record to {tp} ({how_chosen})"),
-        );
-        self.producer_send_attempt(producer_id, request_id);
+        // (partition, records, how the partition was chosen) in the order batches open.
+        let mut batches: Vec<(u32, Vec<Record>, u64, String)> = Vec::new();
+        for _ in 0..count {
+            let (chosen, how_chosen) = match &keyed_choice {
+                Some((p, how)) => (*p, how.clone()),
+                None => {
+                    let rng = &mut self.partitioner_rng;
+                    let producer = self.producers.get_mut(&producer_id).expect("checked");
+                    let p =
+                        producer.partition_for_null_key(&topic, partition_count, size_bytes, |n| {
+                            rng.below(u64::from(n)) as u32
+                        });
+                    let how = match producer.config.null_key_partitioner {
+                        NullKeyStrategy::Sticky => {
+                            format!("no key: the sticky partitioner's current partition is {p}")
+                        }
+                        NullKeyStrategy::RoundRobin => {
+                            format!("no key: round-robin gives partition {p}")
+                        }
+                    };
+                    (p, how)
+                }
+            };
+            let producer = self.producers.get_mut(&producer_id).expect("checked");
+            let batch_size = producer.config.batch_size;
+            let tp = TopicPartition::new(topic.clone(), chosen);
+            let record = Record {
+                offset: 0,
+                timestamp: now,
+                key: key.clone(),
+                value: value.clone(),
+                headers: headers.clone(),
+                producer_id: producer.producer_id,
+                producer_epoch: producer.producer_epoch,
+                sequence: producer.take_sequence(&tp),
+                leader_epoch: 0,
+            };
+            let record_bytes = size_bytes - RECORD_BATCH_OVERHEAD_BYTES;
+            match batches.iter_mut().rev().find(|(p, ..)| *p == chosen) {
+                Some((_, records, bytes, _)) if *bytes + record_bytes <= batch_size => {
+                    records.push(record);
+                    *bytes += record_bytes;
+                }
+                _ => batches.push((chosen, vec![record], size_bytes, how_chosen)),
+            }
+        }
+        for (chosen, records, _, how_chosen) in batches {
+            let tp = TopicPartition::new(topic.clone(), chosen);
+            let request_id = self.next_request_id();
+            let records_in_batch = records.len() as u32;
+            let producer = self.producers.get_mut(&producer_id).expect("checked");
+            producer.pending.insert(
+                request_id,
+                PendingSend {
+                    partition: tp.clone(),
+                    records,
+                    attempt: 1,
+                    first_sent_tick: now,
+                    correlation_id: 0,
+                    timeout_timer: None,
+                },
+            );
+            let text = if records_in_batch == 1 {
+                format!("producer {producer_id} sends a record to {tp} ({how_chosen})")
+            } else {
+                format!("producer {producer_id} sends a batch of {records_in_batch} records to {tp} ({how_chosen})")
+            };
+            self.emit(
+                EventKind::RecordSent {
+                    producer: producer_id,
+                    partition: tp.clone(),
+                    key: key.clone(),
+                    how_chosen,
+                    count: records_in_batch,
+                },
+                text,
+            );
+            self.producer_send_attempt(producer_id, request_id);
+        }
         Ok(())
     }
 
@@ -433,7 +495,7 @@ impl Cluster {
         let producer = self.producers.get(&producer_id).expect("known");
         let acks = producer.config.acks;
         let request_timeout_ms = producer.config.request_timeout_ms;
-        let record = producer.pending[&request_id].record.clone();
+        let records = producer.pending[&request_id].records.clone();
         let correlation_id = self.next_request_id();
         if let Some(pending) = self
             .producers
@@ -447,7 +509,7 @@ impl Cluster {
             Node::Broker(leader),
             Payload::ProduceRequest {
                 partition: tp.clone(),
-                record,
+                records,
                 acks,
                 request_id: correlation_id,
             },
@@ -456,16 +518,18 @@ impl Cluster {
             // Fire and forget: the producer counts it as sent and never hears back.
             let producer = self.producers.get_mut(&producer_id).expect("known");
             let done = producer.pending.remove(&request_id).expect("pending");
-            producer.acknowledged += 1;
+            producer.acknowledged += done.records.len() as u64;
+            let what = describe_batch(done.records.len());
             self.emit(
                 EventKind::ProduceAcknowledged {
                     producer: producer_id,
                     partition: tp.clone(),
                     offset: None,
-                    key: done.record.key,
-                    sequence: done.record.sequence,
+                    count: done.records.len() as u32,
+                    key: done.records[0].key.clone(),
+                    sequence: done.records[0].sequence,
                 },
-                format!("producer {producer_id} considers the record to {tp} done at once (acks=0): no answer will come"),
+                format!("producer {producer_id} considers {what} to {tp} done at once (acks=0): no answer will come"),
             );
             return;
         }
@@ -507,16 +571,26 @@ impl Cluster {
             Ok(offset) => {
                 let producer = self.producers.get_mut(&producer_id).expect("known");
                 let done = producer.pending.remove(&request_id).expect("pending");
-                producer.acknowledged += 1;
+                let count = done.records.len() as u32;
+                producer.acknowledged += u64::from(count);
+                let text = if count == 1 {
+                    format!("producer {producer_id}'s record is acknowledged: {partition} offset {offset}")
+                } else {
+                    format!(
+                        "producer {producer_id}'s batch of {count} records is acknowledged: {partition} offsets {offset} to {}",
+                        offset + u64::from(count) - 1
+                    )
+                };
                 self.emit(
                     EventKind::ProduceAcknowledged {
                         producer: producer_id,
                         partition: partition.clone(),
                         offset: Some(offset),
-                        key: done.record.key,
-                        sequence: done.record.sequence,
+                        count,
+                        key: done.records[0].key.clone(),
+                        sequence: done.records[0].sequence,
                     },
-                    format!("producer {producer_id}'s record is acknowledged: {partition} offset {offset}"),
+                    text,
                 );
             }
             Err(error) => self.producer_attempt_failed(producer_id, request_id, error),
@@ -634,12 +708,14 @@ impl Cluster {
         );
     }
 
+    /// A leader receives a batch: checks it (leadership, size, ISR, bounds, idempotent
+    /// sequence), appends it, and answers as `acks` says.
     pub(crate) fn leader_handle_produce(
         &mut self,
         broker: BrokerId,
         producer: u32,
         partition: TopicPartition,
-        record: Record,
+        records: Vec<Record>,
         acks: Acks,
         request_id: u64,
     ) {
@@ -651,6 +727,7 @@ impl Cluster {
             .map_or(30_000, |p| p.config.request_timeout_ms);
         let now = self.tick;
         let topic_exists = self.topics.contains_key(&partition.topic);
+        let (topic, index) = (partition.topic.clone(), partition.partition);
         let respond = |cluster: &mut Cluster, result: Result<u64, BrokerError>| {
             if acks != Acks::None {
                 cluster.send(
@@ -664,6 +741,7 @@ impl Cluster {
                 );
             }
         };
+        let Some(first) = records.first() else { return };
         let replica = self
             .brokers
             .get_mut(&broker)
@@ -671,115 +749,132 @@ impl Cluster {
         let Some(replica) = replica.filter(|r| r.is_leader() && topic_exists) else {
             let error = if topic_exists {
                 BrokerError::NotLeaderOrFollower {
-                    topic: partition.topic.clone(),
-                    partition: partition.partition,
+                    topic,
+                    partition: index,
                     broker,
                 }
             } else {
                 BrokerError::UnknownTopicOrPartition {
-                    topic: partition.topic.clone(),
-                    partition: Some(partition.partition),
+                    topic,
+                    partition: Some(index),
                 }
             };
             respond(self, Err(error));
             return;
         };
-        let size_bytes = record.size_in_bytes();
+        let size_bytes = RECORD_BATCH_OVERHEAD_BYTES
+            + records
+                .iter()
+                .map(|r| r.size_in_bytes() - RECORD_BATCH_OVERHEAD_BYTES)
+                .sum::<u64>();
         if size_bytes > config.max_message_bytes {
-            respond(
-                self,
-                Err(BrokerError::RecordTooLarge {
-                    size_bytes,
-                    max_message_bytes: config.max_message_bytes,
-                }),
-            );
-            return;
-        }
-        if acks == Acks::All && (replica.isr.len() as u32) < config.min_insync_replicas {
-            let error = BrokerError::NotEnoughReplicas {
-                topic: partition.topic.clone(),
-                partition: partition.partition,
-                isr_size: replica.isr.len() as u32,
-                min_insync_replicas: config.min_insync_replicas,
+            let error = BrokerError::RecordTooLarge {
+                size_bytes,
+                max_message_bytes: config.max_message_bytes,
             };
             respond(self, Err(error));
             return;
         }
-        if replica.log.record_count() as u64 >= max_records {
+        let isr_size = replica.isr.len() as u32;
+        if acks == Acks::All && isr_size < config.min_insync_replicas {
+            let min_insync_replicas = config.min_insync_replicas;
+            respond(
+                self,
+                Err(BrokerError::NotEnoughReplicas {
+                    topic,
+                    partition: index,
+                    isr_size,
+                    min_insync_replicas,
+                }),
+            );
+            return;
+        }
+        if (replica.log.record_count() + records.len()) as u64 > max_records {
             respond(
                 self,
                 Err(BrokerError::LogFull {
-                    topic: partition.topic.clone(),
-                    partition: partition.partition,
+                    topic,
+                    partition: index,
                     max_records,
                 }),
             );
             return;
         }
-        // Idempotence: `ProducerStateManager` checks the sequence against the last one seen.
-        if let Some(producer_id) = record.producer_id {
-            if let Some(state) = replica.producer_states.get(&producer_id) {
-                if state.producer_epoch == record.producer_epoch
-                    && record.sequence <= state.last_sequence
-                {
-                    let offset = replica
-                        .log
-                        .offset_of_sequence(producer_id, record.sequence)
-                        .unwrap_or(state.last_offset);
-                    self.emit(
-                        EventKind::DuplicateDiscarded { broker, partition: partition.clone(), offset },
-                        format!(
-                            "broker {broker} already has producer id {producer_id} sequence {} at offset {offset}: the retry is a duplicate and is not appended again",
-                            record.sequence
-                        ),
-                    );
-                    self.leader_respond_when_committed(
-                        broker,
-                        producer,
-                        &partition,
-                        request_id,
-                        offset,
-                        acks,
-                        request_timeout_ms,
-                    );
-                    return;
-                }
-                if record.sequence != state.last_sequence.wrapping_add(1) {
-                    let expected = state.last_sequence.wrapping_add(1);
-                    respond(
-                        self,
-                        Err(BrokerError::OutOfOrderSequence {
-                            topic: partition.topic.clone(),
-                            partition: partition.partition,
-                            expected,
-                            received: record.sequence,
-                        }),
-                    );
-                    return;
-                }
-            } else if record.sequence > 0 && replica.log.log_start_offset() == 0 {
-                respond(
-                    self,
-                    Err(BrokerError::OutOfOrderSequence {
-                        topic: partition.topic.clone(),
-                        partition: partition.partition,
-                        expected: 0,
-                        received: record.sequence,
-                    }),
+        // Idempotence: `ProducerStateManager` checks the batch's sequence range against the
+        // last sequence it appended for this producer.
+        let base_sequence = first.sequence;
+        let (first_producer_id, producer_epoch) = (first.producer_id, first.producer_epoch);
+        let last_sequence = base_sequence.wrapping_add(records.len() as i32 - 1);
+        if let Some(producer_id) = first.producer_id {
+            let state = replica.producer_states.get(&producer_id).copied();
+            let expected = state
+                .filter(|s| s.producer_epoch == first.producer_epoch)
+                .map_or(0, |s| s.last_sequence.wrapping_add(1));
+            if state.is_some_and(|s| {
+                s.producer_epoch == first.producer_epoch && last_sequence <= s.last_sequence
+            }) {
+                let state = state.expect("checked");
+                let base_offset = replica
+                    .log
+                    .offset_of_sequence(producer_id, base_sequence)
+                    .unwrap_or(state.last_offset + 1 - records.len() as u64);
+                let last_offset = base_offset + records.len() as u64 - 1;
+                self.emit(
+                    EventKind::DuplicateDiscarded { broker, partition: partition.clone(), offset: base_offset },
+                    format!(
+                        "broker {broker} already has producer id {producer_id} sequence {base_sequence} at offset {base_offset}: the retry is a duplicate and is not appended again"
+                    ),
                 );
+                let committed = CommittedWhen {
+                    base_offset,
+                    last_offset,
+                };
+                self.leader_respond_when_committed(
+                    broker,
+                    producer,
+                    &partition,
+                    request_id,
+                    committed,
+                    acks,
+                    request_timeout_ms,
+                );
+                return;
+            }
+            // A log that lost its producer state to retention accepts any sequence, as Kafka
+            // does for an unknown producer id.
+            let unknown_after_retention = state.is_none() && replica.log.log_start_offset() > 0;
+            if base_sequence != expected && !unknown_after_retention {
+                let error = BrokerError::OutOfOrderSequence {
+                    topic,
+                    partition: index,
+                    expected,
+                    received: base_sequence,
+                };
+                respond(self, Err(error));
                 return;
             }
         }
         let leader_epoch = replica.leader_epoch;
-        let offset = replica
-            .log
-            .append_as_leader(record, leader_epoch, now, &config);
-        let appended = replica
-            .log
-            .record_at(offset)
-            .expect("just appended")
-            .clone();
-        replica.note_producer_append(&appended);
+        let count = records.len() as u64;
+        let mut base_offset = None;
+        for record in records {
+            let offset = replica
+                .log
+                .append_as_leader(record, leader_epoch, now, &config);
+            base_offset.get_or_insert(offset);
+        }
+        let base_offset = base_offset.expect("a batch has records");
+        let last_offset = base_offset + count - 1;
+        if let Some(producer_id) = first_producer_id {
+            replica.producer_states.insert(
+                producer_id,
+                ProducerStateEntry {
+                    producer_epoch,
+                    last_sequence,
+                    last_offset,
+                },
+            );
+        }
         let high_watermark = replica.high_watermark;
         let in_sync_followers: Vec<BrokerId> = replica
             .isr
@@ -787,38 +882,48 @@ impl Cluster {
             .copied()
             .filter(|&b| b != broker)
             .collect();
+        let offsets = describe_offsets(base_offset, last_offset);
         let text = if in_sync_followers.is_empty() {
-            format!("broker {broker} appends offset {offset} to {partition} (leader epoch {leader_epoch})")
+            format!(
+                "broker {broker} appends {offsets} to {partition} (leader epoch {leader_epoch})"
+            )
         } else {
             format!(
-                "broker {broker} appends offset {offset} to {partition}; the high watermark stays at {high_watermark} until {} ha{} it",
+                "broker {broker} appends {offsets} to {partition}; the high watermark stays at {high_watermark} until {} ha{} {}",
                 in_sync_followers.iter().map(|b| format!("broker {b}")).collect::<Vec<_>>().join(" and "),
-                if in_sync_followers.len() == 1 { "s" } else { "ve" }
+                if in_sync_followers.len() == 1 { "s" } else { "ve" },
+                if count == 1 { "it" } else { "them" },
             )
         };
         self.emit(
             EventKind::RecordAppended {
                 broker,
                 partition: partition.clone(),
-                offset,
+                offset: base_offset,
+                last_offset,
                 leader_epoch,
                 as_leader: true,
             },
             text,
         );
+        let committed = CommittedWhen {
+            base_offset,
+            last_offset,
+        };
         self.leader_respond_when_committed(
             broker,
             producer,
             &partition,
             request_id,
-            offset,
+            committed,
             acks,
             request_timeout_ms,
         );
         self.leader_after_append(broker, &partition);
     }
 
-    /// acks=1 answers now; acks=all waits in the produce purgatory for the HW.
+    /// acks=1 answers now; acks=all waits in the produce purgatory until the high watermark
+    /// passes the batch's last offset. Either way the answer carries the base offset.
     #[allow(clippy::too_many_arguments)]
     fn leader_respond_when_committed(
         &mut self,
@@ -826,7 +931,7 @@ impl Cluster {
         producer: u32,
         partition: &TopicPartition,
         request_id: u64,
-        offset: u64,
+        committed: CommittedWhen,
         acks: Acks,
         request_timeout_ms: u64,
     ) {
@@ -838,7 +943,7 @@ impl Cluster {
                 Payload::ProduceResponse {
                     partition: partition.clone(),
                     request_id,
-                    result: Ok(offset),
+                    result: Ok(committed.base_offset),
                 },
             ),
             Acks::All => {
@@ -863,7 +968,8 @@ impl Cluster {
                     parked_produces.push(ParkedProduce {
                         producer,
                         request_id,
-                        offset,
+                        offset: committed.base_offset,
+                        last_offset: committed.last_offset,
                         acks,
                         timeout_timer,
                     });
@@ -895,7 +1001,7 @@ impl Cluster {
         let (done, waiting): (Vec<ParkedProduce>, Vec<ParkedProduce>) =
             std::mem::take(parked_produces)
                 .into_iter()
-                .partition(|p| p.offset < high_watermark);
+                .partition(|p| p.last_offset < high_watermark);
         *parked_produces = waiting;
         for parked in done {
             self.network.cancel(parked.timeout_timer);
@@ -985,7 +1091,7 @@ mod tests {
         };
         let mut producer = Producer::new(1, config);
         let picks: Vec<u32> = (0..5)
-            .map(|_| producer.partition_for_null_key("t", 3, |_| 0))
+            .map(|_| producer.partition_for_null_key("t", 3, 100, |_| 0))
             .collect();
         assert_eq!(picks, vec![0, 1, 2, 0, 1]);
     }
@@ -993,12 +1099,12 @@ mod tests {
     #[test]
     fn sticky_stays_for_a_batch_then_moves_to_another_partition() {
         let config = ProducerConfig {
-            sticky_batch_records: 2,
+            batch_size: 200,
             ..Default::default()
         };
         let mut producer = Producer::new(1, config);
         let picks: Vec<u32> = (0..6)
-            .map(|_| producer.partition_for_null_key("t", 3, |_| 1))
+            .map(|_| producer.partition_for_null_key("t", 3, 100, |_| 1))
             .collect();
         // The draw always says 1; the second batch must not stay on 1.
         assert_eq!(picks, vec![1, 1, 2, 2, 1, 1]);

@@ -624,12 +624,16 @@ impl Cluster {
             self.send_follower_fetch(follower, &partition);
             return;
         }
-        let mut appended = Vec::new();
+        // Runs of (first offset, last offset, leader epoch) copied, one event each.
+        let mut appended: Vec<(u64, u64, u32)> = Vec::new();
         for record in records {
             if record.offset < replica.log.log_end_offset() {
                 continue;
             }
-            appended.push((record.offset, record.leader_epoch));
+            match appended.last_mut() {
+                Some((_, last, epoch)) if *epoch == record.leader_epoch => *last = record.offset,
+                _ => appended.push((record.offset, record.offset, record.leader_epoch)),
+            }
             replica.note_producer_append(&record);
             replica.log.append_replicated(record, now, &config);
         }
@@ -638,18 +642,18 @@ impl Cluster {
         if new_hw > old_hw {
             replica.high_watermark = new_hw;
         }
-        for (offset, epoch) in appended {
+        for (offset, last_offset, epoch) in appended {
+            let offsets = super::producer::describe_offsets(offset, last_offset);
             self.emit(
                 EventKind::RecordAppended {
                     broker: follower,
                     partition: partition.clone(),
                     offset,
+                    last_offset,
                     leader_epoch: epoch,
                     as_leader: false,
                 },
-                format!(
-                    "broker {follower} copies offset {offset} of {partition} from leader {leader}"
-                ),
+                format!("broker {follower} copies {offsets} of {partition} from leader {leader}"),
             );
         }
         if new_hw > old_hw {
@@ -837,6 +841,7 @@ mod tests {
                 value: Some("v".into()),
                 headers: vec![],
                 partition: None,
+                count: 1,
             })
             .unwrap();
     }

@@ -164,6 +164,7 @@ pub fn app() -> Html {
                     value: Some(value),
                     headers: Vec::new(),
                     partition: None,
+                    count: 1,
                 }),
                 Entry::Clock(ClockEntry::RunUntilIdle),
             ]));
