@@ -261,3 +261,146 @@ proptest! {
         prop_assert_eq!(trace(seed), trace(seed));
     }
 }
+
+/// Any command, with any values, either applies or is refused with an error: never a panic,
+/// and a refused command changes nothing.
+mod no_panics {
+    use super::*;
+    use kafka_playground::broker::producer::{Acks, ProducerConfig};
+
+    fn any_node() -> impl Strategy<Value = Node> {
+        prop_oneof![
+            (0u32..12).prop_map(Node::Broker),
+            (0u32..6).prop_map(Node::Controller),
+            (0u32..4).prop_map(Node::Producer),
+        ]
+    }
+
+    fn any_config() -> impl Strategy<Value = BTreeMap<String, String>> {
+        let names = prop_oneof![
+            Just("min.insync.replicas"),
+            Just("retention.ms"),
+            Just("retention.bytes"),
+            Just("segment.bytes"),
+            Just("cleanup.policy"),
+            Just("unclean.leader.election.enable"),
+            Just("max.message.bytes"),
+            Just("colour"),
+        ];
+        let values = prop_oneof![
+            Just("-5".to_string()),
+            Just("0".to_string()),
+            Just("2".to_string()),
+            Just("200".to_string()),
+            Just("true".to_string()),
+            Just("compact,delete".to_string()),
+            Just("99999999999999999999".to_string()),
+            Just("x".to_string()),
+        ];
+        prop::collection::btree_map(names.prop_map(str::to_string), values, 0..3)
+    }
+
+    fn any_command() -> impl Strategy<Value = Command> {
+        let topic = prop_oneof![
+            Just("t".to_string()),
+            Just("u".to_string()),
+            Just("..".to_string()),
+            Just("a b".to_string())
+        ];
+        prop_oneof![
+            (topic.clone(), 0u32..70, 0u32..12, any_config()).prop_map(
+                |(name, partitions, replication_factor, configs)| {
+                    Command::CreateTopic {
+                        name,
+                        partitions,
+                        replication_factor,
+                        configs,
+                    }
+                }
+            ),
+            topic.clone().prop_map(|name| Command::DeleteTopic { name }),
+            (topic.clone(), any_config())
+                .prop_map(|(name, configs)| Command::AlterTopicConfig { name, configs }),
+            (
+                prop_oneof![Just(Acks::None), Just(Acks::Leader), Just(Acks::All)],
+                any::<Option<bool>>(),
+                0u64..100_000
+            )
+                .prop_map(|(acks, enable_idempotence, request_timeout_ms)| {
+                    Command::AddProducer {
+                        config: ProducerConfig {
+                            acks,
+                            enable_idempotence,
+                            request_timeout_ms,
+                            ..Default::default()
+                        },
+                    }
+                }),
+            (
+                0u32..4,
+                topic.clone(),
+                any::<Option<u8>>(),
+                0u32..300,
+                any::<Option<u32>>(),
+                0u32..5
+            )
+                .prop_map(|(producer, topic, key, value_len, partition, count)| {
+                    Command::Produce {
+                        producer,
+                        topic,
+                        key: key.map(|k| format!("k{k}")),
+                        value: Some("v".repeat(value_len as usize)),
+                        headers: vec![("h".into(), "1".into())],
+                        partition: partition.map(|p| p % 70),
+                        count,
+                    }
+                }),
+            (0u32..12).prop_map(|broker| Command::CrashBroker { broker }),
+            (0u32..12).prop_map(|broker| Command::RestartBroker { broker }),
+            (0u32..6).prop_map(|controller| Command::CrashController { controller }),
+            (0u32..6).prop_map(|controller| Command::RestartController { controller }),
+            (any_node(), any_node()).prop_map(|(a, b)| Command::CutLink { a, b }),
+            (any_node(), any_node()).prop_map(|(a, b)| Command::HealLink { a, b }),
+            (any_node(), any_node(), 0u64..1_000_000)
+                .prop_map(|(a, b, latency_ms)| Command::SetLinkLatency { a, b, latency_ms }),
+            (topic, 0u32..70)
+                .prop_map(|(topic, partition)| Command::ElectPreferredLeader { topic, partition }),
+            prop_oneof![Just(0u64), 1u64..100_000, Just(40_000_000_000)]
+                .prop_map(|ms| Command::AdvanceClock { ms }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_command_sequence_applies_or_is_refused_cleanly(
+            seed in any::<u64>(),
+            brokers in 1u32..10,
+            zookeeper in any::<bool>(),
+            commands in prop::collection::vec((any_command(), 0u8..4), 1..40),
+        ) {
+            let config = ClusterConfig {
+                brokers,
+                controller_mode: if zookeeper {
+                    kafka_playground::broker::controller::ControllerMode::Zookeeper
+                } else {
+                    kafka_playground::broker::controller::ControllerMode::Kraft
+                },
+                ..ClusterConfig::default()
+            };
+            let mut cluster = Cluster::new(config, seed);
+            for (command, steps) in commands {
+                let before = cluster.clone();
+                if cluster.apply(command.clone()).is_err() {
+                    prop_assert!(cluster == before, "a refused {:?} changed the cluster", command);
+                }
+                for _ in 0..steps {
+                    cluster.step();
+                }
+            }
+            cluster.run_until_idle();
+            let _ = serde_json::to_string(&cluster.view()).unwrap();
+        }
+    }
+}

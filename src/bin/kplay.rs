@@ -10,11 +10,12 @@ use std::process::ExitCode;
 
 use kafka_playground::broker::partitioner::{murmur2, partition_for_key};
 use kafka_playground::broker::{Cluster, ClusterConfig};
-use kafka_playground::scenario::Scenario;
+use kafka_playground::scenario::{Scenario, Timeline};
 
 const USAGE: &str = "usage:
   kplay partition --partitions N [--json] KEY...   which partition Kafka's default partitioner picks
-  kplay run FILE.json [--trace]                      run a scenario, print the final cluster view as JSON
+  kplay run FILE.json [--trace] [--at MOVE]          run a scenario, print the final cluster view as JSON
+                                                     (--at: the view after MOVE moves, a command or a hop each)
   kplay describe                                     print a fresh default cluster
   kplay bench [--records N] [--burst N] [--json]     produce -> replicate throughput and memory";
 
@@ -39,7 +40,9 @@ fn run(args: &[String]) -> Result<String, String> {
         Some("describe") => Ok(describe()),
         Some("bench") => bench(&args[1..]),
         Some("help" | "--help" | "-h") => Ok(format!("{USAGE}\n")),
-        Some(other) => Err(format!("unknown subcommand '{other}'\n{USAGE}")),
+        Some(other) => Err(format!(
+            "unknown subcommand '{other}' (kplay help lists them)"
+        )),
         None => Err(USAGE.to_string()),
     }
 }
@@ -96,9 +99,19 @@ fn partition(args: &[String]) -> Result<String, String> {
 fn run_scenario(args: &[String]) -> Result<String, String> {
     let mut trace = false;
     let mut file = None;
-    for arg in args {
+    let mut at: Option<u64> = None;
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
         match arg.as_str() {
             "--trace" => trace = true,
+            "--at" => {
+                let value = iter.next().ok_or("--at needs a move number")?;
+                at = Some(
+                    value
+                        .parse()
+                        .map_err(|_| format!("--at: '{value}' is not a move number"))?,
+                );
+            }
             flag if flag.starts_with("--") => return Err(format!("unknown option '{flag}'")),
             path => file = Some(path),
         }
@@ -106,6 +119,30 @@ fn run_scenario(args: &[String]) -> Result<String, String> {
     let path = file.ok_or("run needs a scenario FILE.json")?;
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
     let scenario = Scenario::from_json(&text).map_err(|e| format!("{path}: {e}"))?;
+    if let Some(position) = at {
+        let mut timeline = Timeline::new(scenario).map_err(|e| format!("{path}: {e}"))?;
+        let total = timeline.total_moves();
+        if position > total {
+            return Err(format!(
+                "--at {position}: the scenario has only {total} moves"
+            ));
+        }
+        timeline
+            .seek(position)
+            .map_err(|e| format!("{path}: {e}"))?;
+        let mut output = String::new();
+        if trace {
+            for event in timeline.last_events() {
+                output.push_str(&event.trace_line());
+                output.push('\n');
+            }
+        }
+        output.push_str(
+            &serde_json::to_string_pretty(&timeline.cluster().view()).expect("views serialize"),
+        );
+        output.push('\n');
+        return Ok(output);
+    }
     let mut output = String::new();
     let cluster = scenario
         .run(|event| {

@@ -119,6 +119,28 @@ impl ClusterConfig {
                 ),
             });
         }
+        const YEAR_MS: u64 = 31_536_000_000;
+        let times = [
+            (
+                "broker_session_timeout_ms",
+                self.broker_session_timeout_ms.unwrap_or(1),
+            ),
+            ("replica_lag_time_max_ms", self.replica_lag_time_max_ms),
+            (
+                "controller_quorum_election_timeout_ms",
+                self.controller_quorum_election_timeout_ms,
+            ),
+        ];
+        for (name, value) in times {
+            if !(1..=YEAR_MS).contains(&value) {
+                return Err(BrokerError::InvalidConfig {
+                    name: name.into(),
+                    value: value.to_string(),
+                    reason: "must be between 1 ms and one year".into(),
+                });
+            }
+        }
+        self.topic_defaults.validate()?;
         if self.max_records_per_partition == 0 || self.max_records_per_partition > 10_000_000 {
             return Err(BrokerError::PolicyViolation {
                 reason: "max_records_per_partition must be between 1 and 10000000".into(),

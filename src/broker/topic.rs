@@ -215,6 +215,14 @@ impl TopicConfig {
         Ok(())
     }
 
+    /// Re-checks every value (for configs that arrive whole, from a file).
+    pub fn validate(&self) -> Result<(), BrokerError> {
+        let described = self.describe();
+        TopicConfig::default()
+            .with_overrides(&described)
+            .map(|_| ())
+    }
+
     /// The configs as Kafka names and values, for `describe` and the inspector.
     pub fn describe(&self) -> BTreeMap<String, String> {
         BTreeMap::from([

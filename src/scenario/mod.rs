@@ -8,6 +8,10 @@
 //! `{"type": "step", "count": N}` delivers the next N hops, `{"type": "run_until_idle"}`
 //! delivers everything in flight.
 
+mod timeline;
+
+pub use timeline::{Timeline, SNAPSHOT_INTERVAL};
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
