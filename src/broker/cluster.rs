@@ -1850,6 +1850,94 @@ mod tests {
             .all(|p| p.isr.contains(&3)));
     }
 
+    fn produce(cluster: &mut Cluster, topic: &str, key: &str, count: u32) {
+        cluster
+            .apply(Command::Produce {
+                producer: 1,
+                topic: topic.into(),
+                key: Some(key.into()),
+                value: Some("v".into()),
+                headers: vec![],
+                partition: Some(0),
+                count,
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn the_log_cleaner_compacts_and_retention_deletes_as_time_passes() {
+        let mut cluster = Cluster::new(ClusterConfig::default(), 1);
+        cluster
+            .apply(Command::CreateTopic {
+                name: "c".into(),
+                partitions: 1,
+                replication_factor: 3,
+                configs: BTreeMap::from([
+                    ("cleanup.policy".to_string(), "compact".to_string()),
+                    ("segment.bytes".to_string(), "200".to_string()),
+                ]),
+            })
+            .unwrap();
+        cluster
+            .apply(Command::AddProducer {
+                config: Default::default(),
+            })
+            .unwrap();
+        for key in ["a", "a", "b", "a", "c"] {
+            produce(&mut cluster, "c", key, 1);
+            cluster.run_until_idle();
+        }
+        let events = cluster.apply(Command::AdvanceClock { ms: 1_000 }).unwrap();
+        let compactions = events
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::LogCompacted { .. }))
+            .count();
+        assert_eq!(compactions, 3, "every replica compacts: {events:#?}");
+        let tp = TopicPartition::new("c", 0);
+        let offsets: Vec<u64> = cluster.replica(1, &tp).unwrap().log.offsets().collect();
+        assert_eq!(offsets, vec![2, 3, 4], "the old values of key a are gone");
+
+        cluster
+            .apply(Command::AlterTopicConfig {
+                name: "c".into(),
+                configs: BTreeMap::from([
+                    ("cleanup.policy".to_string(), "delete".to_string()),
+                    ("retention.ms".to_string(), "60000".to_string()),
+                ]),
+            })
+            .unwrap();
+        cluster
+            .apply(Command::AdvanceClock { ms: 120_000 })
+            .unwrap();
+        let log = &cluster.replica(1, &tp).unwrap().log;
+        assert!(log.log_start_offset() > 0, "old segments deleted");
+        assert_eq!(log.log_end_offset(), 5, "the active segment stays");
+    }
+
+    #[test]
+    fn a_full_partition_refuses_appends_with_policy_violation() {
+        let mut cluster = Cluster::new(
+            ClusterConfig {
+                max_records_per_partition: 3,
+                ..Default::default()
+            },
+            1,
+        );
+        topic(&mut cluster, "t", 1).unwrap();
+        cluster
+            .apply(Command::AddProducer {
+                config: Default::default(),
+            })
+            .unwrap();
+        cluster.run_until_idle();
+        produce(&mut cluster, "t", "k", 3);
+        cluster.run_until_idle();
+        produce(&mut cluster, "t", "k", 1);
+        let events = cluster.run_until_idle();
+        assert!(events.iter().any(|e| matches!(&e.kind, EventKind::ProduceFailed { error, .. } if error == "PolicyViolation")));
+        assert_eq!(cluster.view().topics[0].partitions[0].log_end_offset, 3);
+    }
+
     #[test]
     fn fault_commands_check_their_targets() {
         let mut cluster = Cluster::new(ClusterConfig::default(), 1);

@@ -533,9 +533,10 @@ impl PartitionLog {
             if next_base > max_deletable_offset {
                 break;
             }
+            // A closed segment that compaction emptied goes with the next deletion too.
             let expired = config.retention_ms >= 0
-                && segment.size_bytes > 0
-                && now.saturating_sub(segment.max_timestamp) > config.retention_ms as u64;
+                && (segment.size_bytes == 0
+                    || now.saturating_sub(segment.max_timestamp) > config.retention_ms as u64);
             let oversized = config.retention_bytes >= 0
                 && total - segment.size_bytes >= config.retention_bytes as u64;
             if !(expired || oversized) {
