@@ -7,7 +7,8 @@
 pub mod broker;
 pub mod scenario;
 
-#[cfg(not(target_arch = "wasm32"))]
+/// The produce benchmark (`kplay bench`, `cargo bench`); it reads the wall clock, so it
+/// is for native runs only and lives outside the core.
 pub mod bench;
 
 #[cfg(target_arch = "wasm32")]
