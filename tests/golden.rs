@@ -3,6 +3,7 @@
 //! readable form: review a diff like a change of behaviour.
 //!
 //! After an intended change, regenerate with `UPDATE_GOLDEN=1 cargo test --test golden`.
+#![cfg(not(target_arch = "wasm32"))]
 
 use std::fs;
 use std::path::Path;

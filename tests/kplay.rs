@@ -1,4 +1,5 @@
 //! `kplay` from the outside: its output, its errors and its exit codes.
+#![cfg(not(target_arch = "wasm32"))]
 
 use std::process::Command;
 

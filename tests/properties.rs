@@ -8,6 +8,7 @@
 //! * the same seed and schedule give the same trace.
 //!
 //! A failing case prints its schedule (and its seed) so it can be replayed as a scenario.
+#![cfg(not(target_arch = "wasm32"))]
 
 use proptest::prelude::*;
 use std::collections::BTreeMap;
