@@ -1939,6 +1939,93 @@ mod tests {
     }
 
     #[test]
+    fn a_producer_with_a_stale_leader_gets_not_leader_or_follower_refreshes_and_retries() {
+        let mut cluster = Cluster::new(ClusterConfig::default(), 1);
+        topic(&mut cluster, "t", 3).unwrap();
+        cluster
+            .apply(Command::AddProducer {
+                config: Default::default(),
+            })
+            .unwrap();
+        cluster.run_until_idle();
+        produce(&mut cluster, "t", "k", 1);
+        cluster.run_until_idle();
+        // Move leadership away from the preferred replica without the producer noticing.
+        let tp = TopicPartition::new("t", 0);
+        let metadata = cluster.partition_metadata(&tp).unwrap().clone();
+        let other = metadata.replicas[1];
+        cluster.change_partition(&tp, Some(other), metadata.isr.clone(), "test", false);
+        cluster.run_until_idle();
+        produce(&mut cluster, "t", "k", 1);
+        let events = cluster.run_until_idle();
+        let kinds: Vec<&EventKind> = events.iter().map(|e| &e.kind).collect();
+        assert!(kinds.iter().any(|k| matches!(k, EventKind::ProduceRetryScheduled { error, .. } if error == "NotLeaderOrFollower")));
+        assert!(kinds.iter().any(
+            |k| matches!(k, EventKind::MetadataRefreshed { leader: Some(l), .. } if *l == other)
+        ));
+        assert!(kinds.iter().any(|k| matches!(
+            k,
+            EventKind::ProduceAcknowledged {
+                offset: Some(1),
+                ..
+            }
+        )));
+    }
+
+    #[test]
+    fn an_idempotent_retry_of_an_appended_batch_is_not_appended_twice() {
+        let mut cluster = Cluster::new(ClusterConfig::default(), 1);
+        topic(&mut cluster, "t", 3).unwrap();
+        cluster
+            .apply(Command::AddProducer {
+                config: Default::default(),
+            })
+            .unwrap();
+        cluster.run_until_idle();
+        // The answer to the first attempt is lost: the producer times out and retries.
+        produce(&mut cluster, "t", "k", 4);
+        let leader = cluster
+            .partition_metadata(&TopicPartition::new("t", 0))
+            .unwrap()
+            .leader
+            .unwrap();
+        cluster.apply(Command::AdvanceClock { ms: 1 }).unwrap();
+        cluster
+            .apply(Command::CutLink {
+                a: Node::Broker(leader),
+                b: Node::Producer(1),
+            })
+            .unwrap();
+        cluster.apply(Command::AdvanceClock { ms: 30_100 }).unwrap();
+        cluster
+            .apply(Command::HealLink {
+                a: Node::Broker(leader),
+                b: Node::Producer(1),
+            })
+            .unwrap();
+        let events = cluster.run_until_idle();
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e.kind, EventKind::DuplicateDiscarded { offset: 0, .. })),
+            "{events:#?}"
+        );
+        assert!(events.iter().any(|e| matches!(
+            e.kind,
+            EventKind::ProduceAcknowledged {
+                offset: Some(0),
+                count: 4,
+                ..
+            }
+        )));
+        assert_eq!(
+            cluster.view().topics[0].partitions[0].log_end_offset,
+            4,
+            "four records, not eight"
+        );
+    }
+
+    #[test]
     fn fault_commands_check_their_targets() {
         let mut cluster = Cluster::new(ClusterConfig::default(), 1);
         assert!(matches!(
