@@ -75,6 +75,12 @@ struct EntryRow {
     entry: String,
 }
 
+/// IndexedDB's two ways to write: `put` replaces, `add` refuses an existing key.
+enum Write {
+    Put,
+    Add,
+}
+
 pub struct Storage {
     database: Database,
     name: String,
@@ -135,22 +141,7 @@ impl Storage {
     pub async fn put_workspace(&self, row: &WorkspaceRow) -> Result<(), StorageError> {
         let value =
             serde_wasm_bindgen::to_value(row).map_err(|e| StorageError::Failed(e.to_string()))?;
-        let transaction = self
-            .database
-            .transaction(&[WORKSPACES], TransactionMode::ReadWrite)
-            .map_err(failed)?;
-        let store = transaction.object_store(WORKSPACES).map_err(failed)?;
-        store
-            .put(&value, None)
-            .map_err(failed)?
-            .await
-            .map_err(failed)?;
-        let result = transaction.await.map_err(failed)?;
-        if result.is_committed() {
-            Ok(())
-        } else {
-            Err(StorageError::Failed("the transaction was aborted".into()))
-        }
+        self.write_one(WORKSPACES, &value, Write::Put).await
     }
 
     /// Appends entry number `seq` of a workspace, in its own transaction, and returns once
@@ -168,17 +159,34 @@ impl Storage {
         };
         let value =
             serde_wasm_bindgen::to_value(&row).map_err(|e| StorageError::Failed(e.to_string()))?;
+        // `add`, not `put`: writing the same seq twice is a bug (two tabs), not an update.
+        self.write_one(ENTRIES, &value, Write::Add).await
+    }
+
+    /// One value into one store, in a transaction of its own; Ok only once it committed.
+    async fn write_one(
+        &self,
+        store_name: &str,
+        value: &JsValue,
+        write: Write,
+    ) -> Result<(), StorageError> {
         let transaction = self
             .database
-            .transaction(&[ENTRIES], TransactionMode::ReadWrite)
+            .transaction(&[store_name], TransactionMode::ReadWrite)
             .map_err(failed)?;
-        let store = transaction.object_store(ENTRIES).map_err(failed)?;
-        // `add`, not `put`: writing the same seq twice is a bug (two tabs), not an update.
-        store
-            .add(&value, None)
-            .map_err(failed)?
-            .await
-            .map_err(failed)?;
+        let store = transaction.object_store(store_name).map_err(failed)?;
+        match write {
+            Write::Put => store
+                .put(value, None)
+                .map_err(failed)?
+                .await
+                .map_err(failed)?,
+            Write::Add => store
+                .add(value, None)
+                .map_err(failed)?
+                .await
+                .map_err(failed)?,
+        };
         let result = transaction.await.map_err(failed)?;
         if result.is_committed() {
             Ok(())
