@@ -649,10 +649,9 @@ impl Cluster {
                     *alter_partition_pending = false;
                 }
             }
-            // Produce requests and responses: the producer's request timeout covers them.
-            _ => {
-                let _ = from;
-            }
+            // Produce answers, metadata and registrations: the sender's timeout or the next
+            // heal/restart covers them.
+            _ => {}
         }
     }
 

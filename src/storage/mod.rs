@@ -101,6 +101,8 @@ impl Storage {
             if !names.iter().any(|n| n == WORKSPACES) {
                 let mut params = ObjectStoreParams::new();
                 params.key_path(Some(KeyPath::new_single("id")));
+                // An upgrade callback cannot return an error; a store that failed to appear
+                // makes the first transaction on it fail, which is reported then.
                 let _ = database.create_object_store(WORKSPACES, params);
             }
             if !names.iter().any(|n| n == ENTRIES) {
