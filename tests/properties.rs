@@ -29,6 +29,8 @@ enum Op {
     Burst(u8),
     Crash(u32),
     Restart(u32),
+    CrashController(u32),
+    RestartController(u32),
     Cut(Node, Node),
     Heal(Node, Node),
     Step(u8),
@@ -38,7 +40,7 @@ enum Op {
 fn node() -> impl Strategy<Value = Node> {
     prop_oneof![
         (1..=BROKERS).prop_map(Node::Broker),
-        Just(Node::Controller(1)),
+        (1u32..=3).prop_map(Node::Controller),
         Just(Node::Producer(1)),
     ]
 }
@@ -49,6 +51,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (2u8..40).prop_map(Op::Burst),
         1 => (1..=BROKERS).prop_map(Op::Crash),
         1 => (1..=BROKERS).prop_map(Op::Restart),
+        1 => (1u32..=3).prop_map(Op::CrashController),
+        1 => (1u32..=3).prop_map(Op::RestartController),
         1 => (node(), node()).prop_map(|(a, b)| Op::Cut(a, b)),
         1 => (node(), node()).prop_map(|(a, b)| Op::Heal(a, b)),
         3 => (1u8..30).prop_map(Op::Step),
@@ -125,6 +129,12 @@ impl Run {
             }),
             Op::Crash(b) => self.cluster.apply(Command::CrashBroker { broker: *b }),
             Op::Restart(b) => self.cluster.apply(Command::RestartBroker { broker: *b }),
+            Op::CrashController(c) => self
+                .cluster
+                .apply(Command::CrashController { controller: *c }),
+            Op::RestartController(c) => self
+                .cluster
+                .apply(Command::RestartController { controller: *c }),
             Op::Cut(a, b) => self.cluster.apply(Command::CutLink { a: *a, b: *b }),
             Op::Heal(a, b) => self.cluster.apply(Command::HealLink { a: *a, b: *b }),
             Op::Step(n) => Ok((0..*n).flat_map(|_| self.cluster.step()).collect()),
@@ -152,21 +162,50 @@ impl Run {
     }
 
     /// Heal everything, restart everything, let every retry and timeout play out.
-    fn settle(&mut self) {
+    /// Steps until idle; a cluster that does not go quiet within the bound is a livelock.
+    fn run_until_idle_bounded(&mut self) -> Result<(), TestCaseError> {
+        for _ in 0..200_000 {
+            if self.cluster.is_idle() {
+                return Ok(());
+            }
+            let events = self.cluster.step();
+            self.record(events);
+        }
+        let in_flight: Vec<String> = self
+            .cluster
+            .view()
+            .in_flight
+            .iter()
+            .map(|m| m.label.clone())
+            .collect();
+        Err(TestCaseError::fail(format!(
+            "still busy after 200000 hops at tick {}; in flight: {in_flight:?}; last events: {:?}",
+            self.cluster.tick(),
+            self.trace
+                .iter()
+                .rev()
+                .take(8)
+                .map(|e| e.text.clone())
+                .collect::<Vec<_>>()
+        )))
+    }
+
+    fn settle(&mut self) -> Result<(), TestCaseError> {
         let cut: Vec<(Node, Node)> = self.cluster.network().cut_links().copied().collect();
         for (a, b) in cut {
             self.apply(&Op::Heal(a, b));
+        }
+        for c in 1..=3 {
+            self.apply(&Op::RestartController(c));
         }
         for b in 1..=BROKERS {
             self.apply(&Op::Restart(b));
         }
         for _ in 0..4 {
-            let events = self.cluster.run_until_idle();
-            self.record(events);
+            self.run_until_idle_bounded()?;
             self.apply(&Op::Advance(60_000));
         }
-        let events = self.cluster.run_until_idle();
-        self.record(events);
+        self.run_until_idle_bounded()
     }
 
     fn check_safety(&self) -> Result<(), TestCaseError> {
@@ -246,7 +285,7 @@ proptest! {
             run.apply(op);
             run.check_safety()?;
         }
-        run.settle();
+        run.settle()?;
         run.check_safety()?;
         run.check_nothing_acknowledged_was_lost()?;
     }
@@ -256,8 +295,8 @@ proptest! {
         let trace = |seed| {
             let mut run = Run::new(seed);
             ops.iter().for_each(|op| run.apply(op));
-            run.settle();
-            serde_json::to_string(&run.trace).unwrap()
+            let settled = run.settle().is_ok();
+            (settled, serde_json::to_string(&run.trace).unwrap())
         };
         prop_assert_eq!(trace(seed), trace(seed));
     }

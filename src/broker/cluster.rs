@@ -54,6 +54,8 @@ pub const MAX_RECORDS_PER_SEND: u32 = 100_000;
 pub const MAX_REQUEST_SIZE_BYTES: u64 = 1_048_576;
 /// `replica.fetch.max.bytes` stands behind this: records per follower fetch response.
 pub const REPLICA_FETCH_MAX_RECORDS: usize = 500;
+/// A step skips at most this many deliveries that show nothing.
+pub const MAX_QUIET_HOPS_PER_STEP: usize = 100_000;
 /// `run_until_idle` gives up after this many steps (a cluster that never goes quiet is a bug).
 pub const MAX_STEPS_PER_RUN: usize = 10_000_000;
 
@@ -363,7 +365,12 @@ impl Cluster {
     /// network is idle.
     pub fn step(&mut self) -> Vec<Event> {
         self.out.clear();
-        while self.out.is_empty() {
+        // Quiet deliveries are skipped, but never without end: a step returns after at most
+        // this many, so the page stays responsive whatever the queue holds.
+        for _ in 0..MAX_QUIET_HOPS_PER_STEP {
+            if !self.out.is_empty() {
+                break;
+            }
             let Some(message) = self.network.pop_next() else {
                 break;
             };
@@ -974,6 +981,18 @@ impl Cluster {
         reason: String,
     ) {
         if Some(at) != self.active_controller {
+            // NOT_CONTROLLER: the leader may ask again (at its next check).
+            if let Some(ReplicaRole::Leader {
+                alter_partition_pending,
+                ..
+            }) = self
+                .brokers
+                .get_mut(&leader)
+                .and_then(|b| b.replicas.get_mut(&partition))
+                .map(|r| &mut r.role)
+            {
+                *alter_partition_pending = false;
+            }
             return;
         }
         let Some(metadata) = self.partition_metadata(&partition).cloned() else {
@@ -1063,6 +1082,23 @@ impl Cluster {
                         "broker {winner} creates the /controller znode and becomes controller (controller epoch {})",
                         self.controller_epoch
                     ),
+                );
+            }
+        }
+        // Live brokers that are fenced (they restarted while no controller could hear them)
+        // heartbeat to the new controller and register.
+        if let Some(controller) = self.active_controller {
+            let waiting: Vec<BrokerId> = self
+                .brokers
+                .values()
+                .filter(|b| b.alive && b.fenced)
+                .map(|b| b.id)
+                .collect();
+            for broker in waiting {
+                self.send(
+                    Node::Broker(broker),
+                    controller,
+                    Payload::BrokerRegistration { broker },
                 );
             }
         }

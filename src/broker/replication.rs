@@ -760,27 +760,8 @@ impl Cluster {
             self.leader_arm_lag_check(leader, &partition);
             return;
         }
-        if *alter_partition_pending {
-            // One AlterPartition at a time; look again at Kafka's check interval.
-            let timer = self.set_timer(
-                Node::Broker(leader),
-                (lag_max / 2).max(1),
-                Timer::IsrLagCheck {
-                    partition: partition.clone(),
-                },
-            );
-            if let Some(ReplicaRole::Leader {
-                lag_check_timer, ..
-            }) = self
-                .brokers
-                .get_mut(&leader)
-                .and_then(|b| b.replicas.get_mut(&partition))
-                .map(|r| &mut r.role)
-            {
-                *lag_check_timer = Some(timer);
-            }
-            return;
-        }
+        // An earlier AlterPartition may still be unanswered (its answer lost, or sent to a
+        // controller that lost its role); ask again, the controller ignores a repeat.
         *alter_partition_pending = true;
         let names = lagging
             .iter()
