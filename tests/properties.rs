@@ -444,3 +444,106 @@ mod no_panics {
         }
     }
 }
+
+/// Assignors: every partition of a subscribed topic has exactly one owner, and that owner
+/// subscribes to its topic; range balances per topic, round-robin overall for members with
+/// the same subscription.
+mod assignors {
+    use super::*;
+    use kafka_playground::broker::assignor::{
+        range_assign, round_robin_assign, Assignment, Member,
+    };
+
+    fn group() -> impl Strategy<Value = (BTreeMap<String, u32>, Vec<Member>)> {
+        let topics = prop::collection::btree_map(
+            prop_oneof![Just("a"), Just("b"), Just("c")].prop_map(str::to_string),
+            1u32..12,
+            1..4,
+        );
+        (topics, 1usize..7, any::<bool>()).prop_flat_map(|(topics, count, same_subscription)| {
+            let names: Vec<String> = topics.keys().cloned().collect();
+            let subscription = prop::sample::subsequence(names.clone(), 1..=names.len());
+            let subscriptions = prop::collection::vec(subscription, count);
+            let statics = prop::collection::vec(any::<bool>(), count);
+            (
+                Just(topics),
+                subscriptions,
+                statics,
+                Just(names),
+                Just(same_subscription),
+            )
+                .prop_map(|(topics, subscriptions, statics, names, same)| {
+                    let members = subscriptions
+                        .into_iter()
+                        .zip(statics)
+                        .enumerate()
+                        .map(|(i, (subscribed, is_static))| Member {
+                            member_id: format!("member-{}", 97 * i % 13),
+                            group_instance_id: is_static.then(|| format!("instance-{i}")),
+                            topics: if same { names.clone() } else { subscribed },
+                        })
+                        .collect();
+                    (topics, members)
+                })
+        })
+    }
+
+    fn check_ownership(
+        topics: &BTreeMap<String, u32>,
+        members: &[Member],
+        assignment: &Assignment,
+    ) -> Result<(), TestCaseError> {
+        let mut owners: BTreeMap<TopicPartition, usize> = BTreeMap::new();
+        for member in members {
+            for tp in &assignment[&member.member_id] {
+                prop_assert!(
+                    member.topics.contains(&tp.topic),
+                    "{} got {} without subscribing",
+                    member.member_id,
+                    tp
+                );
+                *owners.entry(tp.clone()).or_default() += 1;
+            }
+        }
+        for (topic, &partitions) in topics {
+            let subscribed = members.iter().any(|m| m.topics.contains(topic));
+            for p in 0..partitions {
+                let count = owners
+                    .get(&TopicPartition::new(topic.clone(), p))
+                    .copied()
+                    .unwrap_or(0);
+                prop_assert_eq!(count, usize::from(subscribed), "{}-{} owners", topic, p);
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn range_gives_every_partition_one_owner_balanced_per_topic((topics, members) in group()) {
+            let assignment = range_assign(&topics, &members);
+            check_ownership(&topics, &members, &assignment)?;
+            for topic in topics.keys() {
+                let counts: Vec<usize> = members
+                    .iter()
+                    .filter(|m| m.topics.contains(topic))
+                    .map(|m| assignment[&m.member_id].iter().filter(|tp| &tp.topic == topic).count())
+                    .collect();
+                if let (Some(min), Some(max)) = (counts.iter().min(), counts.iter().max()) {
+                    prop_assert!(max - min <= 1, "{topic}: {counts:?}");
+                }
+            }
+        }
+
+        #[test]
+        fn round_robin_gives_every_partition_one_owner_balanced_overall((topics, members) in group()) {
+            let assignment = round_robin_assign(&topics, &members);
+            check_ownership(&topics, &members, &assignment)?;
+            let same = members.windows(2).all(|w| w[0].topics == w[1].topics);
+            if same {
+                let counts: Vec<usize> = members.iter().map(|m| assignment[&m.member_id].len()).collect();
+                prop_assert!(counts.iter().max().unwrap() - counts.iter().min().unwrap() <= 1, "{counts:?}");
+            }
+        }
+    }
+}

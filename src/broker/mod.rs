@@ -4,6 +4,7 @@
 //! [`Command`]s always give the same [`Event`]s. The page, `kplay` and the tests all drive
 //! this one implementation.
 
+pub mod assignor;
 pub mod cluster;
 pub mod command;
 pub mod controller;
