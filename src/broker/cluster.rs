@@ -308,6 +308,14 @@ impl Cluster {
         &self.metadata_log
     }
 
+    pub(crate) fn replica_mut(
+        &mut self,
+        broker: BrokerId,
+        partition: &TopicPartition,
+    ) -> Option<&mut Replica> {
+        self.brokers.get_mut(&broker)?.replicas.get_mut(partition)
+    }
+
     pub fn replica(&self, broker: BrokerId, partition: &TopicPartition) -> Option<&Replica> {
         self.brokers.get(&broker)?.replicas.get(partition)
     }
@@ -647,11 +655,7 @@ impl Cluster {
                 if let Some(ReplicaRole::Leader {
                     alter_partition_pending,
                     ..
-                }) = self
-                    .brokers
-                    .get_mut(&leader)
-                    .and_then(|b| b.replicas.get_mut(&partition))
-                    .map(|r| &mut r.role)
+                }) = self.replica_mut(leader, &partition).map(|r| &mut r.role)
                 {
                     *alter_partition_pending = false;
                 }
@@ -985,11 +989,7 @@ impl Cluster {
             if let Some(ReplicaRole::Leader {
                 alter_partition_pending,
                 ..
-            }) = self
-                .brokers
-                .get_mut(&leader)
-                .and_then(|b| b.replicas.get_mut(&partition))
-                .map(|r| &mut r.role)
+            }) = self.replica_mut(leader, &partition).map(|r| &mut r.role)
             {
                 *alter_partition_pending = false;
             }

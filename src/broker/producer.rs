@@ -742,10 +742,7 @@ impl Cluster {
             }
         };
         let Some(first) = records.first() else { return };
-        let replica = self
-            .brokers
-            .get_mut(&broker)
-            .and_then(|b| b.replicas.get_mut(&partition));
+        let replica = self.replica_mut(broker, &partition);
         let Some(replica) = replica.filter(|r| r.is_leader() && topic_exists) else {
             let error = if topic_exists {
                 BrokerError::NotLeaderOrFollower {
@@ -959,11 +956,7 @@ impl Cluster {
                 );
                 if let Some(ReplicaRole::Leader {
                     parked_produces, ..
-                }) = self
-                    .brokers
-                    .get_mut(&broker)
-                    .and_then(|b| b.replicas.get_mut(partition))
-                    .map(|r| &mut r.role)
+                }) = self.replica_mut(broker, partition).map(|r| &mut r.role)
                 {
                     parked_produces.push(ParkedProduce {
                         producer,
@@ -984,11 +977,7 @@ impl Cluster {
         broker: BrokerId,
         partition: &TopicPartition,
     ) {
-        let Some(replica) = self
-            .brokers
-            .get_mut(&broker)
-            .and_then(|b| b.replicas.get_mut(partition))
-        else {
+        let Some(replica) = self.replica_mut(broker, partition) else {
             return;
         };
         let high_watermark = replica.high_watermark;
@@ -1026,11 +1015,7 @@ impl Cluster {
     ) {
         let Some(ReplicaRole::Leader {
             parked_produces, ..
-        }) = self
-            .brokers
-            .get_mut(&broker)
-            .and_then(|b| b.replicas.get_mut(&partition))
-            .map(|r| &mut r.role)
+        }) = self.replica_mut(broker, &partition).map(|r| &mut r.role)
         else {
             return;
         };

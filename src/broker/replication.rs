@@ -194,11 +194,7 @@ impl Cluster {
     pub(crate) fn follower_fetch_lost(&mut self, follower: BrokerId, partition: &TopicPartition) {
         if let Some(ReplicaRole::Follower {
             fetch_in_flight, ..
-        }) = self
-            .brokers
-            .get_mut(&follower)
-            .and_then(|b| b.replicas.get_mut(partition))
-            .map(|r| &mut r.role)
+        }) = self.replica_mut(follower, partition).map(|r| &mut r.role)
         {
             *fetch_in_flight = false;
         }
@@ -253,11 +249,7 @@ impl Cluster {
                 }),
             })
         };
-        let Some(replica) = self
-            .brokers
-            .get_mut(&leader)
-            .and_then(|b| b.replicas.get_mut(&partition))
-        else {
+        let Some(replica) = self.replica_mut(leader, &partition) else {
             self.send(
                 Node::Broker(leader),
                 Node::Broker(follower),
@@ -380,11 +372,7 @@ impl Cluster {
         if let Some(ReplicaRole::Leader {
             alter_partition_pending,
             ..
-        }) = self
-            .brokers
-            .get_mut(&leader)
-            .and_then(|b| b.replicas.get_mut(partition))
-            .map(|r| &mut r.role)
+        }) = self.replica_mut(leader, partition).map(|r| &mut r.role)
         {
             *alter_partition_pending = true;
         }
@@ -412,11 +400,7 @@ impl Cluster {
             if let Some(ReplicaRole::Leader {
                 alter_partition_pending,
                 ..
-            }) = self
-                .brokers
-                .get_mut(&leader)
-                .and_then(|b| b.replicas.get_mut(partition))
-                .map(|r| &mut r.role)
+            }) = self.replica_mut(leader, partition).map(|r| &mut r.role)
             {
                 *alter_partition_pending = false;
             }
@@ -445,11 +429,7 @@ impl Cluster {
         partition: &TopicPartition,
         fetch_offset: u64,
     ) {
-        let Some(replica) = self
-            .brokers
-            .get_mut(&leader)
-            .and_then(|b| b.replicas.get_mut(partition))
-        else {
+        let Some(replica) = self.replica_mut(leader, partition) else {
             return;
         };
         let leader_epoch = replica.leader_epoch;
@@ -513,11 +493,7 @@ impl Cluster {
     /// `Partition.maybeIncrementLeaderHW`.
     pub(crate) fn leader_maybe_advance_hw(&mut self, leader: BrokerId, partition: &TopicPartition) {
         let min_isr = self.topic_config(&partition.topic).min_insync_replicas;
-        let Some(replica) = self
-            .brokers
-            .get_mut(&leader)
-            .and_then(|b| b.replicas.get_mut(partition))
-        else {
+        let Some(replica) = self.replica_mut(leader, partition) else {
             return;
         };
         let ReplicaRole::Leader { followers, .. } = &replica.role else {
@@ -583,11 +559,7 @@ impl Cluster {
         } = response;
         let config = self.topic_config(&partition.topic);
         let now = self.tick;
-        let Some(replica) = self
-            .brokers
-            .get_mut(&follower)
-            .and_then(|b| b.replicas.get_mut(&partition))
-        else {
+        let Some(replica) = self.replica_mut(follower, &partition) else {
             return;
         };
         let ReplicaRole::Follower {
@@ -712,11 +684,7 @@ impl Cluster {
         );
         if let Some(ReplicaRole::Leader {
             lag_check_timer, ..
-        }) = self
-            .brokers
-            .get_mut(&leader)
-            .and_then(|b| b.replicas.get_mut(partition))
-            .map(|r| &mut r.role)
+        }) = self.replica_mut(leader, partition).map(|r| &mut r.role)
         {
             *lag_check_timer = Some(timer);
         }
@@ -728,11 +696,7 @@ impl Cluster {
     pub(crate) fn leader_check_isr_lag(&mut self, leader: BrokerId, partition: TopicPartition) {
         let lag_max = self.config.replica_lag_time_max_ms;
         let now = self.tick;
-        let Some(replica) = self
-            .brokers
-            .get_mut(&leader)
-            .and_then(|b| b.replicas.get_mut(&partition))
-        else {
+        let Some(replica) = self.replica_mut(leader, &partition) else {
             return;
         };
         let leo = replica.log.log_end_offset();
