@@ -152,3 +152,48 @@ fn bad_input_is_one_clear_line_and_a_non_zero_exit() {
         }
     }
 }
+
+#[test]
+fn assign_runs_one_assignment_as_json() {
+    let dir = std::env::temp_dir().join(format!("kplay-assign-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("range.json");
+    // The example input of the assign command's documentation.
+    std::fs::write(
+        &path,
+        r#"{"strategy": "range",
+            "topics": {"t1": 3, "t2": 2},
+            "members": {"c1": {"topics": ["t1", "t2"], "group_instance_id": "i1",
+                               "owned": [["t1", 0]], "generation": 1},
+                        "c2": {"topics": ["t1"]}}}"#,
+    )
+    .unwrap();
+    let (code, out, err) = kplay(&["assign", path.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let result: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // c1 is static, so it sorts first: t1-0, t1-1 and all of t2; c2 gets t1-2.
+    assert_eq!(
+        result,
+        serde_json::json!({"assignment": {
+            "c1": [["t1", 0], ["t1", 1], ["t2", 0], ["t2", 1]],
+            "c2": [["t1", 2]]
+        }})
+    );
+
+    std::fs::write(
+        &path,
+        r#"{"strategy": "sticky", "topics": {"t": 0}, "members": {"c": {"topics": ["t"]}}}"#,
+    )
+    .unwrap();
+    let (code, _, err) = kplay(&["assign", path.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("needs 1 to 64 partitions"), "{err}");
+    std::fs::write(
+        &path,
+        r#"{"strategy": "fair", "topics": {}, "members": {}}"#,
+    )
+    .unwrap();
+    let (code, _, err) = kplay(&["assign", path.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown variant `fair`"), "{err}");
+}

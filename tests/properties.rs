@@ -451,8 +451,32 @@ mod no_panics {
 mod assignors {
     use super::*;
     use kafka_playground::broker::assignor::{
-        range_assign, round_robin_assign, Assignment, Member,
+        cooperative_sticky_assign, range_assign, round_robin_assign, sticky_assign, Assignment,
+        Member,
     };
+
+    /// Kafka's `isBalanced`: no partition could move to a subscribed member that has at least
+    /// two fewer partitions than its owner.
+    fn check_sticky_balance(
+        members: &[Member],
+        assignment: &Assignment,
+    ) -> Result<(), TestCaseError> {
+        for owner in members {
+            for tp in &assignment[&owner.member_id] {
+                for other in members.iter().filter(|m| m.topics.contains(&tp.topic)) {
+                    prop_assert!(
+                        assignment[&owner.member_id].len() < assignment[&other.member_id].len() + 2,
+                        "{} could move from {} to {}: {:?}",
+                        tp,
+                        owner.member_id,
+                        other.member_id,
+                        assignment
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
 
     fn group() -> impl Strategy<Value = (BTreeMap<String, u32>, Vec<Member>)> {
         let topics = prop::collection::btree_map(
@@ -480,6 +504,8 @@ mod assignors {
                         .map(|(i, (subscribed, is_static))| Member {
                             member_id: format!("member-{}", 97 * i % 13),
                             group_instance_id: is_static.then(|| format!("instance-{i}")),
+                            owned: Vec::new(),
+                            generation: None,
                             topics: if same { names.clone() } else { subscribed },
                         })
                         .collect();
@@ -531,6 +557,54 @@ mod assignors {
                     .collect();
                 if let (Some(min), Some(max)) = (counts.iter().min(), counts.iter().max()) {
                     prop_assert!(max - min <= 1, "{topic}: {counts:?}");
+                }
+            }
+        }
+
+        #[test]
+        fn sticky_is_balanced_and_stable((topics, members) in group()) {
+            let first = sticky_assign(&topics, &members);
+            check_ownership(&topics, &members, &first)?;
+            check_sticky_balance(&members, &first)?;
+            // Rebalancing with the same members keeps everything where it is.
+            let again: Vec<Member> = members
+                .iter()
+                .map(|m| Member { owned: first[&m.member_id].clone(), generation: Some(1), ..m.clone() })
+                .collect();
+            prop_assert_eq!(sticky_assign(&topics, &again), first);
+        }
+
+        #[test]
+        fn cooperative_sticky_never_gives_a_partition_its_owner_still_has((topics, members) in group(), shuffle in 0usize..7) {
+            // Start from a round-robin ownership, then one member leaves and a new one joins.
+            let before = round_robin_assign(&topics, &members);
+            let mut next: Vec<Member> = members
+                .iter()
+                .map(|m| Member { owned: before[&m.member_id].clone(), generation: Some(1), ..m.clone() })
+                .collect();
+            if next.len() > 1 {
+                next.remove(shuffle % next.len());
+            }
+            next.push(Member { member_id: "newcomer".into(), ..next[0].clone() });
+            next.last_mut().unwrap().owned.clear();
+            let (assignment, revoking) = cooperative_sticky_assign(&topics, &next);
+            for member in &next {
+                for tp in &assignment[&member.member_id] {
+                    for other in next.iter().filter(|o| o.member_id != member.member_id) {
+                        prop_assert!(
+                            !other.owned.contains(tp),
+                            "{} given to {} while {} still owns it",
+                            tp,
+                            member.member_id,
+                            other.member_id
+                        );
+                    }
+                }
+                if let Some(revoked) = revoking.get(&member.member_id) {
+                    for tp in revoked {
+                        prop_assert!(member.owned.contains(tp), "{} revokes {} it does not own", member.member_id, tp);
+                        prop_assert!(!assignment[&member.member_id].contains(tp));
+                    }
                 }
             }
         }

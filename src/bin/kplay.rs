@@ -3,12 +3,18 @@
 //! ```text
 //! kplay partition --partitions N [--json] KEY...
 //! kplay run FILE.json [--trace]
+//! kplay assign FILE.json [--json]
 //! kplay describe
 //! ```
 
 use std::process::ExitCode;
 
+use std::collections::BTreeMap;
+
+use kafka_playground::broker::assignor::{Member, Strategy};
+use kafka_playground::broker::cluster::{MAX_PARTITIONS_PER_TOPIC, MAX_TOPICS};
 use kafka_playground::broker::partitioner::{murmur2, partition_for_key};
+use kafka_playground::broker::TopicPartition;
 use kafka_playground::broker::{Cluster, ClusterConfig};
 use kafka_playground::scenario::{Scenario, Timeline};
 
@@ -16,6 +22,8 @@ const USAGE: &str = "usage:
   kplay partition --partitions N [--json] KEY...   which partition Kafka's default partitioner picks
   kplay run FILE.json [--trace] [--at MOVE]          run a scenario, print the final cluster view as JSON
                                                      (--at: the view after MOVE moves, a command or a hop each)
+  kplay assign FILE.json [--json]                    run one consumer group assignment (range, roundrobin,
+                                                     sticky, cooperative-sticky)
   kplay describe                                     print a fresh default cluster
   kplay bench [--records N] [--burst N] [--json]     produce -> replicate throughput and memory";
 
@@ -39,6 +47,7 @@ fn run(args: &[String]) -> Result<String, String> {
         Some("run") => run_scenario(&args[1..]),
         Some("describe") => Ok(describe()),
         Some("bench") => bench(&args[1..]),
+        Some("assign") => assign(&args[1..]),
         Some("help" | "--help" | "-h") => Ok(format!("{USAGE}\n")),
         Some(other) => Err(format!(
             "unknown subcommand '{other}' (kplay help lists them)"
@@ -209,6 +218,108 @@ fn bench(args: &[String]) -> Result<String, String> {
         report.hops,
         report.overhead_bytes_per_record,
     ))
+}
+
+/// The `kplay assign` input: `{"strategy", "topics": {name: partitions}, "members": {id: {...}}}`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssignInput {
+    strategy: Strategy,
+    topics: BTreeMap<String, u32>,
+    members: BTreeMap<String, AssignMember>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssignMember {
+    topics: Vec<String>,
+    #[serde(default)]
+    group_instance_id: Option<String>,
+    #[serde(default)]
+    owned: Vec<(String, u32)>,
+    #[serde(default)]
+    generation: Option<i32>,
+}
+
+const MAX_ASSIGN_MEMBERS: usize = 100;
+
+fn assign(args: &[String]) -> Result<String, String> {
+    let mut json = false;
+    let mut file = None;
+    for arg in args {
+        match arg.as_str() {
+            "--json" => json = true,
+            flag if flag.starts_with("--") => return Err(format!("unknown option '{flag}'")),
+            path => file = Some(path),
+        }
+    }
+    let path = file.ok_or("assign needs a FILE.json")?;
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let input: AssignInput = serde_json::from_str(&text).map_err(|e| format!("{path}: {e}"))?;
+    if input.topics.len() > MAX_TOPICS {
+        return Err(format!("{path}: at most {MAX_TOPICS} topics"));
+    }
+    for (topic, &partitions) in &input.topics {
+        if !(1..=MAX_PARTITIONS_PER_TOPIC).contains(&partitions) {
+            return Err(format!("{path}: topic '{topic}' needs 1 to {MAX_PARTITIONS_PER_TOPIC} partitions, not {partitions}"));
+        }
+    }
+    if input.members.is_empty() || input.members.len() > MAX_ASSIGN_MEMBERS {
+        return Err(format!(
+            "{path}: a group has 1 to {MAX_ASSIGN_MEMBERS} members"
+        ));
+    }
+    let members: Vec<Member> = input
+        .members
+        .into_iter()
+        .map(|(member_id, m)| Member {
+            member_id,
+            group_instance_id: m.group_instance_id,
+            topics: m.topics,
+            owned: m
+                .owned
+                .into_iter()
+                .map(|(t, p)| TopicPartition::new(t, p))
+                .collect(),
+            generation: m.generation,
+        })
+        .collect();
+    let (assignment, revoking) = input.strategy.assign(&input.topics, &members);
+    let pairs = |tps: &[TopicPartition]| -> Vec<(String, u32)> {
+        tps.iter()
+            .map(|tp| (tp.topic.clone(), tp.partition))
+            .collect()
+    };
+    if json {
+        let mut output = serde_json::Map::new();
+        let to_json = |map: &BTreeMap<String, Vec<TopicPartition>>| {
+            serde_json::to_value(
+                map.iter()
+                    .map(|(m, tps)| (m.clone(), pairs(tps)))
+                    .collect::<BTreeMap<_, _>>(),
+            )
+            .expect("serializes")
+        };
+        output.insert("assignment".into(), to_json(&assignment));
+        if input.strategy == Strategy::CooperativeSticky {
+            output.insert("revoking".into(), to_json(&revoking));
+        }
+        return Ok(format!("{}\n", serde_json::Value::Object(output)));
+    }
+    let line = |tps: &[TopicPartition]| {
+        tps.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut output: String = assignment
+        .iter()
+        .map(|(m, tps)| format!("{m}: {}\n", line(tps)))
+        .collect();
+    for (m, tps) in &revoking {
+        output.push_str(&format!("{m} revokes: {}\n", line(tps)));
+    }
+    Ok(output)
 }
 
 fn describe() -> String {

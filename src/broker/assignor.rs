@@ -11,6 +11,14 @@
 //! * **roundrobin** (`RoundRobinAssignor`): all partitions of all subscribed topics, sorted
 //!   by topic and partition, dealt out one by one to the members in turn, skipping members
 //!   not subscribed to the partition's topic.
+//! * **sticky** (`StickyAssignor`): as balanced as possible (no partition could move to a
+//!   member with at least two fewer partitions), and otherwise keeps every member's partitions
+//!   where they were. A partition claimed by several members goes to the claim with the
+//!   highest generation; claims tied at the highest generation are all ignored
+//!   (`AbstractStickyAssignor`, KAFKA-12984).
+//! * **cooperative-sticky** (`CooperativeStickyAssignor`, KIP-429): the sticky target, except
+//!   that a partition changing owner is withheld this round; its old owner revokes it, and
+//!   the follow-up rebalance hands it to the new owner.
 //!
 //! ```
 //! use kafka_playground::broker::assignor::{range_assign, Member};
@@ -33,6 +41,12 @@ pub struct Member {
     pub member_id: String,
     pub group_instance_id: Option<String>,
     pub topics: Vec<String>,
+    /// Partitions the member owns now (sticky assignors only).
+    #[serde(default)]
+    pub owned: Vec<TopicPartition>,
+    /// The generation in which it got them (sticky assignors only).
+    #[serde(default)]
+    pub generation: Option<i32>,
 }
 
 impl Member {
@@ -41,7 +55,18 @@ impl Member {
             member_id: member_id.to_string(),
             group_instance_id: None,
             topics: topics.iter().map(|t| t.to_string()).collect(),
+            owned: Vec::new(),
+            generation: None,
         }
+    }
+
+    pub fn owning(mut self, owned: &[(&str, u32)], generation: i32) -> Self {
+        self.owned = owned
+            .iter()
+            .map(|(t, p)| TopicPartition::new(*t, *p))
+            .collect();
+        self.generation = Some(generation);
+        self
     }
 
     pub fn with_instance_id(mut self, group_instance_id: &str) -> Self {
@@ -143,6 +168,228 @@ pub fn round_robin_assign(
         }
     }
     assignment
+}
+
+/// The owned partitions each member may keep: still existing, still subscribed, and not
+/// contested (the highest generation wins; a tie at the highest generation voids the claims).
+fn valid_owned(
+    partitions_per_topic: &BTreeMap<String, u32>,
+    members: &[&Member],
+) -> BTreeMap<String, Vec<TopicPartition>> {
+    let mut claims: BTreeMap<&TopicPartition, Vec<(i32, &str)>> = BTreeMap::new();
+    for member in members {
+        for tp in &member.owned {
+            let exists = partitions_per_topic
+                .get(&tp.topic)
+                .is_some_and(|&n| tp.partition < n);
+            if exists && member.subscribes_to(&tp.topic) {
+                claims
+                    .entry(tp)
+                    .or_default()
+                    .push((member.generation.unwrap_or(-1), &member.member_id));
+            }
+        }
+    }
+    let mut kept: BTreeMap<String, Vec<TopicPartition>> = members
+        .iter()
+        .map(|m| (m.member_id.clone(), Vec::new()))
+        .collect();
+    for (tp, mut claimants) in claims {
+        claimants.sort();
+        let (best_generation, best_member) = claimants[claimants.len() - 1];
+        let tied = claimants
+            .iter()
+            .filter(|(g, _)| *g == best_generation)
+            .count()
+            > 1;
+        if !tied {
+            kept.get_mut(best_member)
+                .expect("a member")
+                .push(tp.clone());
+        }
+    }
+    kept
+}
+
+/// Kafka's `StickyAssignor`: balanced first, sticky second.
+pub fn sticky_assign(
+    partitions_per_topic: &BTreeMap<String, u32>,
+    members: &[Member],
+) -> Assignment {
+    let members = sorted(members);
+    let mut assignment = valid_owned(partitions_per_topic, &members);
+    let subscribers = |tp: &TopicPartition| -> Vec<&str> {
+        members
+            .iter()
+            .filter(|m| m.subscribes_to(&tp.topic))
+            .map(|m| m.member_id.as_str())
+            .collect()
+    };
+    let all_equal = members.windows(2).all(|w| {
+        let (mut a, mut b) = (w[0].topics.clone(), w[1].topics.clone());
+        a.sort();
+        b.sort();
+        a == b
+    });
+    if all_equal && !members.is_empty() {
+        // `constrainedAssign`: quotas are known up front.
+        let total: u32 = partitions_per_topic
+            .iter()
+            .filter(|(t, _)| members[0].subscribes_to(t))
+            .map(|(_, &n)| n)
+            .sum();
+        let n = members.len() as u32;
+        let (min_quota, mut at_max_left) = (total / n, total % n);
+        for member in &members {
+            let owned = assignment.get_mut(&member.member_id).expect("a member");
+            owned.sort();
+            let keep = if owned.len() as u32 > min_quota && at_max_left > 0 {
+                at_max_left -= 1;
+                min_quota + 1
+            } else {
+                min_quota
+            };
+            owned.truncate(keep as usize);
+        }
+    }
+    // Unassigned partitions, in topic and partition order, go to the eligible member with
+    // the fewest partitions (ties: Kafka's member order).
+    let taken: std::collections::BTreeSet<TopicPartition> =
+        assignment.values().flatten().cloned().collect();
+    for (topic, &partitions) in partitions_per_topic {
+        for partition in 0..partitions {
+            let tp = TopicPartition::new(topic.clone(), partition);
+            if taken.contains(&tp) {
+                continue;
+            }
+            let eligible = subscribers(&tp);
+            if let Some(target) = eligible
+                .iter()
+                .min_by_key(|m| assignment[**m].len())
+                .copied()
+            {
+                assignment.get_mut(target).expect("a member").push(tp);
+            }
+        }
+    }
+    // Balance: move a partition from a member to an eligible one with at least two fewer,
+    // until no such move exists (`isBalanced`). Each move lowers the sum of squared sizes,
+    // so this ends.
+    loop {
+        let mut best: Option<(String, String, usize)> = None;
+        for from in &members {
+            let from_count = assignment[&from.member_id].len();
+            for (index, tp) in assignment[&from.member_id].iter().enumerate().rev() {
+                for to in subscribers(tp) {
+                    let gain = from_count as i64 - assignment[to].len() as i64;
+                    if gain >= 2
+                        && best.as_ref().is_none_or(|(f, t, _)| {
+                            gain > assignment[f].len() as i64 - assignment[t].len() as i64
+                        })
+                    {
+                        best = Some((from.member_id.clone(), to.to_string(), index));
+                    }
+                }
+            }
+        }
+        let Some((from, to, index)) = best else { break };
+        let tp = assignment.get_mut(&from).expect("a member").remove(index);
+        assignment.get_mut(&to).expect("a member").push(tp);
+    }
+    for owned in assignment.values_mut() {
+        owned.sort();
+    }
+    assignment
+}
+
+/// Kafka's `CooperativeStickyAssignor`: returns this round's assignment, with partitions
+/// that change owner withheld, and the partitions each member must revoke.
+pub fn cooperative_sticky_assign(
+    partitions_per_topic: &BTreeMap<String, u32>,
+    members: &[Member],
+) -> (Assignment, Assignment) {
+    let target = sticky_assign(partitions_per_topic, members);
+    let owners: BTreeMap<&TopicPartition, &str> = members
+        .iter()
+        .flat_map(|m| m.owned.iter().map(move |tp| (tp, m.member_id.as_str())))
+        .collect();
+    let mut revoking: Assignment = BTreeMap::new();
+    let mut assignment = target.clone();
+    for (member, partitions) in &target {
+        for tp in partitions {
+            if let Some(&owner) = owners.get(tp) {
+                if owner != member {
+                    // Moves only after its owner gave it up: not in this round.
+                    assignment
+                        .get_mut(member)
+                        .expect("a member")
+                        .retain(|p| p != tp);
+                    revoking
+                        .entry(owner.to_string())
+                        .or_default()
+                        .push(tp.clone());
+                }
+            }
+        }
+    }
+    // An owned partition that no longer exists or is no longer subscribed is revoked too.
+    for member in members {
+        for tp in &member.owned {
+            let kept = target
+                .get(&member.member_id)
+                .is_some_and(|p| p.contains(tp));
+            let moved = revoking
+                .get(&member.member_id)
+                .is_some_and(|p| p.contains(tp));
+            if !kept && !moved {
+                revoking
+                    .entry(member.member_id.clone())
+                    .or_default()
+                    .push(tp.clone());
+            }
+        }
+    }
+    for partitions in revoking.values_mut() {
+        partitions.sort();
+        partitions.dedup();
+    }
+    (assignment, revoking)
+}
+
+/// The `partition.assignment.strategy` names Kafka uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Strategy {
+    #[serde(rename = "range")]
+    Range,
+    #[serde(rename = "roundrobin")]
+    RoundRobin,
+    #[serde(rename = "sticky")]
+    Sticky,
+    #[serde(rename = "cooperative-sticky")]
+    CooperativeSticky,
+}
+
+impl Strategy {
+    /// Runs the strategy; the second map (partitions to revoke) is empty except for
+    /// cooperative-sticky.
+    pub fn assign(
+        self,
+        partitions_per_topic: &BTreeMap<String, u32>,
+        members: &[Member],
+    ) -> (Assignment, Assignment) {
+        match self {
+            Strategy::Range => (range_assign(partitions_per_topic, members), BTreeMap::new()),
+            Strategy::RoundRobin => (
+                round_robin_assign(partitions_per_topic, members),
+                BTreeMap::new(),
+            ),
+            Strategy::Sticky => (
+                sticky_assign(partitions_per_topic, members),
+                BTreeMap::new(),
+            ),
+            Strategy::CooperativeSticky => cooperative_sticky_assign(partitions_per_topic, members),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -278,6 +525,97 @@ mod tests {
         let assignment =
             round_robin_assign(&topics(&[("a", 2), ("b", 2)]), &[Member::new("c", &["b"])]);
         assert_eq!(assignment["c"], tps(&[("b", 0), ("b", 1)]));
+    }
+
+    // Cases after Kafka's StickyAssignorTest / CooperativeStickyAssignorTest.
+
+    #[test]
+    fn sticky_adding_a_member_moves_only_what_balance_needs() {
+        let members = [
+            Member::new("c1", &["t"]).owning(&[("t", 0), ("t", 1), ("t", 2)], 1),
+            Member::new("c2", &["t"]),
+        ];
+        let assignment = sticky_assign(&topics(&[("t", 3)]), &members);
+        assert_eq!(assignment["c1"], tps(&[("t", 0), ("t", 1)]));
+        assert_eq!(assignment["c2"], tps(&[("t", 2)]));
+    }
+
+    #[test]
+    fn sticky_removing_a_member_keeps_the_others_partitions() {
+        let members = [Member::new("c1", &["t"]).owning(&[("t", 0)], 1)];
+        let assignment = sticky_assign(&topics(&[("t", 3)]), &members);
+        assert_eq!(assignment["c1"], tps(&[("t", 0), ("t", 1), ("t", 2)]));
+    }
+
+    #[test]
+    fn sticky_prefers_the_highest_generation_and_voids_ties() {
+        let members = [
+            Member::new("c1", &["t"]).owning(&[("t", 0), ("t", 1)], 1),
+            Member::new("c2", &["t"]).owning(&[("t", 0)], 2),
+        ];
+        let assignment = sticky_assign(&topics(&[("t", 2)]), &members);
+        assert_eq!(
+            assignment["c2"],
+            tps(&[("t", 0)]),
+            "generation 2 beats generation 1"
+        );
+        assert_eq!(assignment["c1"], tps(&[("t", 1)]));
+        let owned = valid_owned(
+            &topics(&[("t", 2)]),
+            &[
+                &Member::new("a", &["t"]).owning(&[("t", 0)], 3),
+                &Member::new("b", &["t"]).owning(&[("t", 0)], 3),
+            ],
+        );
+        assert!(
+            owned.values().all(Vec::is_empty),
+            "two claims in one generation: no owner"
+        );
+    }
+
+    #[test]
+    fn sticky_balances_members_with_different_subscriptions() {
+        let members = [
+            Member::new("c1", &["a", "b"]).owning(&[("a", 0), ("a", 1), ("a", 2), ("b", 0)], 1),
+            Member::new("c2", &["a"]),
+            Member::new("c3", &["b"]),
+        ];
+        let assignment = sticky_assign(&topics(&[("a", 3), ("b", 2)]), &members);
+        let counts: Vec<usize> = ["c1", "c2", "c3"]
+            .iter()
+            .map(|m| assignment[*m].len())
+            .collect();
+        assert!(
+            counts.iter().max().unwrap() - counts.iter().min().unwrap() <= 1,
+            "{assignment:?}"
+        );
+        assert!(
+            assignment["c1"]
+                .iter()
+                .all(|tp| members[0].owned.contains(tp)),
+            "c1 only keeps what it had"
+        );
+    }
+
+    #[test]
+    fn cooperative_sticky_withholds_moving_partitions_for_a_second_round() {
+        let six: Vec<(&str, u32)> = (0..6).map(|p| ("t", p)).collect();
+        let members = [
+            Member::new("c1", &["t"]).owning(&six, 1),
+            Member::new("c2", &["t"]),
+        ];
+        let (first, revoking) = cooperative_sticky_assign(&topics(&[("t", 6)]), &members);
+        assert_eq!(first["c1"], tps(&[("t", 0), ("t", 1), ("t", 2)]));
+        assert_eq!(first["c2"], vec![], "nothing moves until c1 has revoked");
+        assert_eq!(revoking["c1"], tps(&[("t", 3), ("t", 4), ("t", 5)]));
+        // The follow-up rebalance: c1 owns only what it kept.
+        let members = [
+            Member::new("c1", &["t"]).owning(&six[..3], 2),
+            Member::new("c2", &["t"]).owning(&[], 2),
+        ];
+        let (second, revoking) = cooperative_sticky_assign(&topics(&[("t", 6)]), &members);
+        assert_eq!(second["c2"], tps(&[("t", 3), ("t", 4), ("t", 5)]));
+        assert!(revoking.is_empty());
     }
 
     #[test]
