@@ -224,13 +224,13 @@ pub fn app() -> Html {
                         { session.last_error.clone().or(outcome).unwrap_or_default() }
                     </p>
                 </section>
-                <section aria-labelledby="partitions-heading">
+                <section class="wide" aria-labelledby="partitions-heading">
                     <h2 id="partitions-heading">{ "Partitions" }</h2>
                     if let Some(topic) = topic {
                         <PartitionTable topic={topic} />
                     }
                 </section>
-                <section aria-labelledby="narration-heading">
+                <section class="wide" aria-labelledby="narration-heading">
                     <h2 id="narration-heading">{ "What happened" }</h2>
                     <Narration events={session.last_events.clone()} />
                 </section>
