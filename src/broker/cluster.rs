@@ -864,6 +864,39 @@ impl Cluster {
         self.announce_partition(partition);
     }
 
+    /// Elects a leader for a partition by Kafka's rule and the topic's
+    /// `unclean.leader.election.enable`: a clean election keeps the ISR, an unclean one
+    /// starts it over with the new leader alone. Returns whether anyone was elected.
+    fn elect_leader_for(&mut self, partition: &TopicPartition, reason: &str) -> bool {
+        let Some(metadata) = self.partition_metadata(partition).cloned() else {
+            return false;
+        };
+        let unclean_enabled = self
+            .topic_config(&partition.topic)
+            .unclean_leader_election_enable;
+        let Some(election) = elect_leader(
+            &metadata.replicas,
+            &metadata.isr,
+            |b| self.broker_eligible(b),
+            unclean_enabled,
+        ) else {
+            return false;
+        };
+        let isr = if election.unclean {
+            vec![election.leader]
+        } else {
+            metadata.isr
+        };
+        self.change_partition(
+            partition,
+            Some(election.leader),
+            isr,
+            reason,
+            election.unclean,
+        );
+        true
+    }
+
     fn fence_broker(&mut self, broker: BrokerId) {
         self.brokers.get_mut(&broker).expect("known broker").fenced = true;
         self.append_metadata("FenceBrokerRecord", format!("broker {broker} fenced"));
@@ -938,29 +971,10 @@ impl Cluster {
             .collect();
         let mut announced = BTreeSet::new();
         for partition in &hosted {
-            let metadata = self.partition_metadata(partition).expect("listed").clone();
-            if metadata.leader.is_some() {
-                continue;
-            }
-            let config = self.topic_config(&partition.topic);
-            if let Some(election) = elect_leader(
-                &metadata.replicas,
-                &metadata.isr,
-                |b| self.broker_eligible(b),
-                config.unclean_leader_election_enable,
-            ) {
-                let isr = if election.unclean {
-                    vec![election.leader]
-                } else {
-                    metadata.isr.clone()
-                };
-                self.change_partition(
-                    partition,
-                    Some(election.leader),
-                    isr,
-                    &format!("broker {broker} is back"),
-                    election.unclean,
-                );
+            let leaderless = self
+                .partition_metadata(partition)
+                .is_some_and(|m| m.leader.is_none());
+            if leaderless && self.elect_leader_for(partition, &format!("broker {broker} is back")) {
                 announced.insert(partition.clone());
             }
         }
@@ -1116,29 +1130,9 @@ impl Cluster {
         }
         // Leaderless partitions may be electable now.
         for partition in self.all_partitions() {
-            let metadata = self.partition_metadata(&partition).expect("listed").clone();
-            if metadata.leader.is_some_and(|l| self.broker_eligible(l)) {
-                continue;
-            }
-            let config = self.topic_config(&partition.topic);
-            if let Some(election) = elect_leader(
-                &metadata.replicas,
-                &metadata.isr,
-                |b| self.broker_eligible(b),
-                config.unclean_leader_election_enable,
-            ) {
-                let isr = if election.unclean {
-                    vec![election.leader]
-                } else {
-                    metadata.isr.clone()
-                };
-                self.change_partition(
-                    &partition,
-                    Some(election.leader),
-                    isr,
-                    "the new controller found it leaderless",
-                    election.unclean,
-                );
+            let led = self.partition_metadata(&partition).and_then(|m| m.leader);
+            if !led.is_some_and(|l| self.broker_eligible(l)) {
+                self.elect_leader_for(&partition, "the new controller found it leaderless");
             }
         }
     }
@@ -1337,31 +1331,13 @@ impl Cluster {
                 .all_partitions()
                 .into_iter()
                 .filter(|tp| tp.topic == name)
+                .filter(|tp| {
+                    self.partition_metadata(tp)
+                        .is_some_and(|m| m.leader.is_none())
+                })
                 .collect();
             for partition in offline {
-                let metadata = self.partition_metadata(&partition).expect("listed").clone();
-                if metadata.leader.is_some() {
-                    continue;
-                }
-                if let Some(election) = elect_leader(
-                    &metadata.replicas,
-                    &metadata.isr,
-                    |b| self.broker_eligible(b),
-                    true,
-                ) {
-                    let isr = if election.unclean {
-                        vec![election.leader]
-                    } else {
-                        metadata.isr.clone()
-                    };
-                    self.change_partition(
-                        &partition,
-                        Some(election.leader),
-                        isr,
-                        "unclean election was enabled",
-                        election.unclean,
-                    );
-                }
+                self.elect_leader_for(&partition, "unclean election was enabled");
             }
         }
         Ok(())
@@ -1712,6 +1688,7 @@ impl Cluster {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::broker::test_support::produce;
 
     fn topic(
         cluster: &mut Cluster,
@@ -1883,20 +1860,6 @@ mod tests {
             .partitions
             .iter()
             .all(|p| p.isr.contains(&3)));
-    }
-
-    fn produce(cluster: &mut Cluster, topic: &str, key: &str, count: u32) {
-        cluster
-            .apply(Command::Produce {
-                producer: 1,
-                topic: topic.into(),
-                key: Some(key.into()),
-                value: Some("v".into()),
-                headers: vec![],
-                partition: Some(0),
-                count,
-            })
-            .unwrap();
     }
 
     #[test]

@@ -27,3 +27,24 @@ pub use error::BrokerError;
 pub use event::{Event, EventKind};
 pub use ids::{BrokerId, Node, TopicPartition};
 pub use view::ClusterView;
+
+/// Helpers shared by the unit tests of several concepts.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::{Cluster, Command};
+
+    /// Producer 1 sends `count` copies of `key`="v" to partition 0 of `topic`.
+    pub(crate) fn produce(cluster: &mut Cluster, topic: &str, key: &str, count: u32) {
+        cluster
+            .apply(Command::Produce {
+                producer: 1,
+                topic: topic.into(),
+                key: Some(key.into()),
+                value: Some("v".into()),
+                headers: vec![],
+                partition: Some(0),
+                count,
+            })
+            .expect("a valid produce");
+    }
+}

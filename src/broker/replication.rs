@@ -756,6 +756,7 @@ impl Cluster {
 
 #[cfg(test)]
 mod tests {
+    use crate::broker::test_support::produce;
     use crate::broker::{Cluster, ClusterConfig, Command, EventKind, Node, TopicPartition};
 
     fn cluster_with_topic(min_isr: &str) -> Cluster {
@@ -777,20 +778,6 @@ mod tests {
         cluster
     }
 
-    fn produce(cluster: &mut Cluster) {
-        cluster
-            .apply(Command::Produce {
-                producer: 1,
-                topic: "t".into(),
-                key: Some("k".into()),
-                value: Some("v".into()),
-                headers: vec![],
-                partition: None,
-                count: 1,
-            })
-            .unwrap();
-    }
-
     fn leader_of(cluster: &Cluster) -> u32 {
         cluster.topics()["t"].partitions[0].leader.unwrap()
     }
@@ -810,7 +797,7 @@ mod tests {
                 b: Node::Broker(follower),
             })
             .unwrap();
-        produce(&mut cluster);
+        produce(&mut cluster, "t", "k", 1);
         // Just under replica.lag.time.max.ms the follower is still in sync...
         cluster.apply(Command::AdvanceClock { ms: 29_990 }).unwrap();
         assert!(isr_of(&cluster).contains(&follower));
@@ -851,7 +838,7 @@ mod tests {
             })
             .unwrap();
         cluster.apply(Command::AdvanceClock { ms: 1 }).unwrap();
-        produce(&mut cluster);
+        produce(&mut cluster, "t", "k", 1);
         cluster.apply(Command::AdvanceClock { ms: 40_000 }).unwrap();
         assert_eq!(isr_of(&cluster).len(), 2);
         let tp = TopicPartition::new("t", 0);
@@ -862,7 +849,7 @@ mod tests {
             "KIP-966: the HW waits for min.insync.replicas"
         );
         // A new acks=all produce is refused outright.
-        produce(&mut cluster);
+        produce(&mut cluster, "t", "k", 1);
         let events = cluster.apply(Command::AdvanceClock { ms: 10 }).unwrap();
         assert!(events.iter().any(|e| matches!(
             &e.kind,
@@ -874,7 +861,7 @@ mod tests {
     fn followers_copy_in_offset_order_and_learn_the_high_watermark() {
         let mut cluster = cluster_with_topic("2");
         for _ in 0..3 {
-            produce(&mut cluster);
+            produce(&mut cluster, "t", "k", 1);
         }
         cluster.run_until_idle();
         let tp = TopicPartition::new("t", 0);

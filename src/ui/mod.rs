@@ -124,7 +124,9 @@ pub fn app() -> Html {
     // Every applied entry goes to IndexedDB, in order, one transaction each.
     {
         let entries_len = session.scenario.entries.len();
-        let entries = session.scenario.entries.clone();
+        // The reducer handle is a cheap clone; only the new entries are copied, and only
+        // when there are some.
+        let session = session.clone();
         let storage = storage.clone();
         let status = status.clone();
         let outbox = outbox.clone();
@@ -137,6 +139,7 @@ pub fn app() -> Html {
                 if box_.scheduled >= entries_len {
                     return;
                 }
+                let entries = &session.scenario.entries;
                 for (seq, entry) in entries.iter().enumerate().skip(box_.scheduled) {
                     box_.queue.push_back((seq as u32, entry.clone()));
                 }
