@@ -370,6 +370,16 @@ pub enum Strategy {
 }
 
 impl Strategy {
+    /// The name in `partition.assignment.strategy`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::Range => "range",
+            Strategy::RoundRobin => "roundrobin",
+            Strategy::Sticky => "sticky",
+            Strategy::CooperativeSticky => "cooperative-sticky",
+        }
+    }
+
     /// Runs the strategy; the second map (partitions to revoke) is empty except for
     /// cooperative-sticky.
     pub fn assign(

@@ -21,19 +21,24 @@
 //! numbers). A step delivers the next queued message and jumps the clock to its delivery
 //! tick; nothing happens between messages, so a quiet cluster costs nothing.
 //!
-//! Heartbeats are not sent as messages (they would keep the network busy forever); what
-//! they are for is modelled exactly: a broker that crashes, or whose link to the controller
-//! is cut, is fenced one session timeout later.
+//! Broker heartbeats to the controller are not sent as messages; what they are for is
+//! modelled exactly: a broker that crashes, or whose link to the controller is cut, is
+//! fenced one session timeout later. Consumer group heartbeats *are* messages, driven by
+//! background timers: [`Cluster::run_until_idle`] stops when only those are left, and they
+//! go on as the clock is advanced.
 
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::command::Command;
+use super::consumer::Consumer;
 use super::controller::{
     elect_leader, has_majority, ControllerMode, MetadataRecord, METADATA_LOG_KEPT,
 };
+use super::dead_letter::ErrorPolicy;
 use super::error::BrokerError;
 use super::event::{Event, EventKind};
+use super::group::Group;
 use super::ids::{BrokerId, Node, TopicPartition};
 use super::network::{InFlight, Network, Payload, QueueKey, Timer};
 use super::partition::{PartitionMetadata, Replica, ReplicaRole};
@@ -78,6 +83,8 @@ pub struct ClusterConfig {
     pub max_records_per_partition: u64,
     /// Defaults for new topics (`default.replication.factor` is the command's business).
     pub topic_defaults: TopicConfig,
+    /// `offsets.topic.num.partitions`, default 50.
+    pub offsets_topic_num_partitions: u32,
 }
 
 impl Default for ClusterConfig {
@@ -91,6 +98,7 @@ impl Default for ClusterConfig {
             controller_quorum_election_timeout_ms: 1_000,
             max_records_per_partition: 1_000_000,
             topic_defaults: TopicConfig::default(),
+            offsets_topic_num_partitions: 50,
         }
     }
 }
@@ -143,6 +151,13 @@ impl ClusterConfig {
             }
         }
         self.topic_defaults.validate()?;
+        if !(1..=MAX_PARTITIONS_PER_TOPIC).contains(&self.offsets_topic_num_partitions) {
+            return Err(BrokerError::InvalidConfig {
+                name: "offsets.topic.num.partitions".into(),
+                value: self.offsets_topic_num_partitions.to_string(),
+                reason: format!("must be between 1 and {MAX_PARTITIONS_PER_TOPIC}"),
+            });
+        }
         if self.max_records_per_partition == 0 || self.max_records_per_partition > 10_000_000 {
             return Err(BrokerError::PolicyViolation {
                 reason: "max_records_per_partition must be between 1 and 10000000".into(),
@@ -159,6 +174,10 @@ pub struct BrokerNode {
     /// Fenced by the controller: not eligible to lead or be in an ISR.
     pub fenced: bool,
     pub replicas: BTreeMap<TopicPartition, Replica>,
+    /// Groups this broker coordinates (in memory: lost in a crash, reloaded from
+    /// `__consumer_offsets` by the next coordinator).
+    #[serde(default)]
+    pub groups: BTreeMap<String, Group>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -194,6 +213,14 @@ pub struct Cluster {
     pub(crate) metadata_log_end_offset: u64,
     pub(crate) next_request_id: u64,
     pub(crate) steps: u64,
+    pub(crate) member_rng: SeededRng,
+    pub(crate) consumers: BTreeMap<u32, Consumer>,
+    /// Records marked as poison, by partition and offset.
+    pub(crate) poison: BTreeSet<(TopicPartition, u64)>,
+    pub(crate) error_policies: BTreeMap<String, ErrorPolicy>,
+    /// How far each dead letter partition has been redriven.
+    pub(crate) redriven: BTreeMap<TopicPartition, u64>,
+    pub(crate) redrive_producer: Option<u32>,
     #[serde(skip)]
     pub(crate) out: Vec<Event>,
 }
@@ -217,6 +244,7 @@ impl Cluster {
                         alive: true,
                         fenced: false,
                         replicas: BTreeMap::new(),
+                        groups: BTreeMap::new(),
                     },
                 )
             })
@@ -231,6 +259,7 @@ impl Cluster {
         let mut cluster = Self {
             topic_rng: root.child("topics"),
             partitioner_rng: root.child("partitioner"),
+            member_rng: root.child("members"),
             config,
             seed,
             tick: 0,
@@ -247,6 +276,11 @@ impl Cluster {
             metadata_log_end_offset: 0,
             next_request_id: 0,
             steps: 0,
+            consumers: BTreeMap::new(),
+            poison: BTreeSet::new(),
+            error_policies: BTreeMap::new(),
+            redriven: BTreeMap::new(),
+            redrive_producer: None,
             out: Vec::new(),
         };
         for id in 1..=cluster.config.brokers {
@@ -292,6 +326,18 @@ impl Cluster {
         &self.producers
     }
 
+    pub fn consumers(&self) -> &BTreeMap<u32, Consumer> {
+        &self.consumers
+    }
+
+    pub fn poison(&self) -> &BTreeSet<(TopicPartition, u64)> {
+        &self.poison
+    }
+
+    pub fn error_policies(&self) -> &BTreeMap<String, ErrorPolicy> {
+        &self.error_policies
+    }
+
     pub fn active_controller(&self) -> Option<Node> {
         self.active_controller
     }
@@ -323,6 +369,21 @@ impl Cluster {
     /// Applies one command. On error nothing has changed.
     pub fn apply(&mut self, command: Command) -> Result<Vec<Event>, BrokerError> {
         self.out.clear();
+        let internal = match &command {
+            Command::CreateTopic { name, .. }
+            | Command::DeleteTopic { name }
+            | Command::AlterTopicConfig { name, .. } => name == super::group::OFFSETS_TOPIC,
+            _ => false,
+        };
+        if internal {
+            return Err(BrokerError::InvalidTopicException {
+                topic: super::group::OFFSETS_TOPIC.into(),
+                reason: format!(
+                    "{} is an internal topic, created and managed by the group coordinator",
+                    super::group::OFFSETS_TOPIC
+                ),
+            });
+        }
         let result = match command {
             Command::CreateTopic {
                 name,
@@ -353,6 +414,31 @@ impl Cluster {
                 self.elect_preferred_leader(&topic, partition)
             }
             Command::AdvanceClock { ms } => self.advance_clock(ms),
+            Command::AddConsumer { config } => self.add_consumer(config),
+            Command::Subscribe { consumer, topics } => self.subscribe(consumer, topics),
+            Command::Assign {
+                consumer,
+                partitions,
+            } => self.assign(consumer, partitions),
+            Command::Poll { consumer } => self.poll(consumer),
+            Command::Seek {
+                consumer,
+                topic,
+                partition,
+                offset,
+            } => self.seek(consumer, topic, partition, offset),
+            Command::Commit { consumer, sync } => self.commit_command(consumer, sync),
+            Command::CloseConsumer { consumer } => self.close_consumer(consumer),
+            Command::CrashConsumer { consumer } => self.crash_consumer(consumer),
+            Command::RestartConsumer { consumer } => self.restart_consumer(consumer),
+            Command::SetFailureRule { consumer, rule } => self.set_failure_rule(consumer, rule),
+            Command::MarkPoison {
+                topic,
+                partition,
+                offset,
+            } => self.mark_poison(topic, partition, offset),
+            Command::SetErrorHandling { group, policy } => self.set_error_handling(group, policy),
+            Command::Redrive { topic } => self.redrive(topic),
         };
         match result {
             Ok(()) => Ok(std::mem::take(&mut self.out)),
@@ -372,11 +458,17 @@ impl Cluster {
     /// (a timer for a crashed broker) are skipped, so a step shows something unless the
     /// network is idle.
     pub fn step(&mut self) -> Vec<Event> {
+        self.step_including(false)
+    }
+
+    /// One hop; background timers count only while other work is in flight, unless
+    /// `background` (the clock is being advanced).
+    fn step_including(&mut self, background: bool) -> Vec<Event> {
         self.out.clear();
         // Quiet deliveries are skipped, but never without end: a step returns after at most
         // this many, so the page stays responsive whatever the queue holds.
         for _ in 0..MAX_QUIET_HOPS_PER_STEP {
-            if !self.out.is_empty() {
+            if !self.out.is_empty() || (!background && self.network.is_idle()) {
                 break;
             }
             let Some(message) = self.network.pop_next() else {
@@ -444,6 +536,7 @@ impl Cluster {
             Node::Broker(id) => self.brokers.get(&id).is_some_and(|b| b.alive),
             Node::Controller(id) => self.controllers.get(&id).is_some_and(|c| c.alive),
             Node::Producer(id) => self.producers.contains_key(&id),
+            Node::Consumer(id) => self.consumers.get(&id).is_some_and(|c| c.alive),
         }
     }
 
@@ -452,6 +545,7 @@ impl Cluster {
             Node::Broker(id) => self.brokers.contains_key(&id),
             Node::Controller(id) => self.controllers.contains_key(&id),
             Node::Producer(id) => self.producers.contains_key(&id),
+            Node::Consumer(id) => self.consumers.contains_key(&id),
         }
     }
 
@@ -614,6 +708,109 @@ impl Cluster {
             (_, Payload::BrokerRegistration { broker }) => {
                 self.controller_handle_registration(to, broker)
             }
+            (Node::Broker(broker), payload) => {
+                if let Node::Consumer(consumer) = from {
+                    self.broker_handle_consumer_request(broker, consumer, payload);
+                }
+            }
+            (Node::Consumer(consumer), payload) => {
+                self.consumer_handle_response(consumer, payload);
+            }
+            _ => {}
+        }
+    }
+
+    fn broker_handle_consumer_request(
+        &mut self,
+        broker: BrokerId,
+        consumer: u32,
+        payload: Payload,
+    ) {
+        match payload {
+            Payload::FindCoordinator { group } => {
+                self.broker_handle_find_coordinator(broker, consumer, group)
+            }
+            Payload::JoinGroup(request) => self.coordinator_handle_join(broker, consumer, request),
+            Payload::SyncGroup {
+                group,
+                generation,
+                member_id,
+                assignments,
+            } => self.coordinator_handle_sync(
+                broker,
+                consumer,
+                group,
+                generation,
+                member_id,
+                assignments,
+            ),
+            Payload::Heartbeat {
+                group,
+                generation,
+                member_id,
+            } => self.coordinator_handle_heartbeat(broker, consumer, group, generation, member_id),
+            Payload::LeaveGroup { group, member_id } => {
+                self.coordinator_handle_leave(broker, group, member_id)
+            }
+            Payload::OffsetCommit {
+                group,
+                generation,
+                member_id,
+                offsets,
+                request_id,
+            } => self.coordinator_handle_commit(
+                broker, consumer, group, generation, member_id, offsets, request_id,
+            ),
+            Payload::OffsetFetch { group, partitions } => {
+                self.coordinator_handle_offset_fetch(broker, consumer, group, partitions)
+            }
+            Payload::ListOffsets {
+                partition,
+                earliest,
+            } => self.broker_handle_list_offsets(broker, consumer, partition, earliest),
+            Payload::ConsumerFetch {
+                partition,
+                fetch_offset,
+                max_bytes,
+            } => self.broker_handle_consumer_fetch(
+                broker,
+                consumer,
+                partition,
+                fetch_offset,
+                max_bytes,
+            ),
+            _ => {}
+        }
+    }
+
+    fn consumer_handle_response(&mut self, consumer: u32, payload: Payload) {
+        match payload {
+            Payload::FindCoordinatorResponse { group, result } => {
+                self.consumer_handle_find_coordinator(consumer, group, result)
+            }
+            Payload::JoinGroupResponse { result, .. } => {
+                self.consumer_handle_join_response(consumer, result)
+            }
+            Payload::SyncGroupResponse { result, .. } => {
+                self.consumer_handle_sync_response(consumer, result)
+            }
+            Payload::HeartbeatResponse { error, .. } => {
+                self.consumer_handle_heartbeat_response(consumer, error)
+            }
+            Payload::OffsetCommitResponse {
+                request_id, result, ..
+            } => self.consumer_handle_commit_response(consumer, request_id, result),
+            Payload::OffsetFetchResponse { result, .. } => {
+                self.consumer_handle_offset_fetch(consumer, result)
+            }
+            Payload::ListOffsetsResponse { partition, result } => {
+                self.consumer_handle_list_offsets(consumer, partition, result)
+            }
+            Payload::ConsumerFetchResponse {
+                partition,
+                fetch_offset,
+                result,
+            } => self.consumer_handle_fetch_response(consumer, partition, fetch_offset, result),
             _ => {}
         }
     }
@@ -660,9 +857,17 @@ impl Cluster {
                     *alter_partition_pending = false;
                 }
             }
-            // Produce answers, metadata and registrations: the sender's timeout or the next
-            // heal/restart covers them.
-            _ => {}
+            // Consumer requests and their answers: the client notices and tries again.
+            payload => match (from, to) {
+                (Node::Consumer(consumer), Node::Broker(broker))
+                | (Node::Broker(broker), Node::Consumer(consumer)) => {
+                    let broker_down = !self.is_up(Node::Broker(broker));
+                    self.consumer_request_lost(consumer, broker, &payload, broker_down);
+                }
+                // Produce answers, metadata and registrations: the sender's timeout or the
+                // next heal/restart covers them.
+                _ => {}
+            },
         }
     }
 
@@ -716,6 +921,19 @@ impl Cluster {
                 request_id,
                 producer,
             } => self.leader_produce_purgatory_timeout(broker, partition, request_id, producer),
+            Timer::ConsumerHeartbeat { consumer } => self.consumer_heartbeat_due(consumer),
+            Timer::ConsumerRetry { consumer } => self.consumer_retry(consumer),
+            Timer::MemberSessionExpired {
+                broker,
+                group,
+                member_id,
+            } => self.coordinator_session_expired(broker, group, member_id),
+            Timer::InitialRebalanceDelay { broker, group } => {
+                self.coordinator_join_timer(broker, group, true)
+            }
+            Timer::RebalanceTimeout { broker, group } => {
+                self.coordinator_join_timer(broker, group, false)
+            }
         }
     }
 
@@ -1160,7 +1378,7 @@ impl Cluster {
 
     // ----- commands -----------------------------------------------------------------------
 
-    fn create_topic(
+    pub(crate) fn create_topic(
         &mut self,
         name: String,
         partitions: u32,
@@ -1343,7 +1561,10 @@ impl Cluster {
         Ok(())
     }
 
-    fn add_producer(&mut self, config: super::producer::ProducerConfig) -> Result<(), BrokerError> {
+    pub(crate) fn add_producer(
+        &mut self,
+        config: super::producer::ProducerConfig,
+    ) -> Result<(), BrokerError> {
         config.validate()?;
         if self.producers.len() >= MAX_PRODUCERS {
             return Err(BrokerError::PolicyViolation {
@@ -1384,8 +1605,20 @@ impl Cluster {
         }
         let node = self.brokers.get_mut(&broker).expect("checked");
         node.alive = false;
-        // Memory is lost: roles, purgatories, follower tracking. The disk (logs, HW
-        // checkpoints) survives.
+        // Memory is lost: roles, purgatories, follower tracking, the groups it coordinated.
+        // The disk (logs, HW checkpoints) survives.
+        for group in std::mem::take(&mut node.groups).into_values() {
+            let timers = group
+                .members
+                .values()
+                .filter_map(|m| m.session_timer)
+                .chain(group.initial_delay_timer)
+                .chain(group.rebalance_timer);
+            for timer in timers {
+                self.network.cancel(timer);
+            }
+        }
+        let node = self.brokers.get_mut(&broker).expect("checked");
         for replica in node.replicas.values_mut() {
             for timer in replica.role.timers() {
                 self.network.cancel(timer);
@@ -1624,7 +1857,7 @@ impl Cluster {
         let until = self.tick + ms;
         let mut collected = Vec::new();
         while self.network.next_deliver_tick().is_some_and(|t| t <= until) {
-            collected.extend(self.step());
+            collected.extend(self.step_including(true));
         }
         self.tick = until;
         self.out = collected;

@@ -7,6 +7,8 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+use super::consumer::{ConsumerConfig, FailureRule};
+use super::dead_letter::ErrorPolicy;
 use super::ids::{BrokerId, Node};
 use super::producer::ProducerConfig;
 
@@ -91,6 +93,74 @@ pub enum Command {
     AdvanceClock {
         ms: u64,
     },
+    /// Starts a `KafkaConsumer`; its id is the next free number from 1.
+    AddConsumer {
+        #[serde(default)]
+        config: ConsumerConfig,
+    },
+    /// `consumer.subscribe(topics)`: group management shares the partitions out.
+    Subscribe {
+        consumer: u32,
+        topics: Vec<String>,
+    },
+    /// `consumer.assign(partitions)`: the consumer picks its partitions itself.
+    Assign {
+        consumer: u32,
+        partitions: Vec<(String, u32)>,
+    },
+    /// `consumer.poll()`: fetch, then process what comes back.
+    Poll {
+        consumer: u32,
+    },
+    /// `consumer.seek(partition, offset)`.
+    Seek {
+        consumer: u32,
+        topic: String,
+        partition: u32,
+        offset: u64,
+    },
+    /// `commitSync()` (default) or `commitAsync()` of the current positions.
+    Commit {
+        consumer: u32,
+        #[serde(default = "yes")]
+        sync: bool,
+    },
+    /// `consumer.close()`: commit (with auto commit), LeaveGroup.
+    CloseConsumer {
+        consumer: u32,
+    },
+    /// Kills a consumer process: no LeaveGroup, no commit.
+    CrashConsumer {
+        consumer: u32,
+    },
+    /// Starts a crashed consumer again, as a new process with the same config.
+    RestartConsumer {
+        consumer: u32,
+    },
+    /// Makes the consumer's processing fail by rule (or never, with `null`).
+    SetFailureRule {
+        consumer: u32,
+        rule: Option<FailureRule>,
+    },
+    /// Marks one record as poison: processing it always fails.
+    MarkPoison {
+        topic: String,
+        partition: u32,
+        offset: u64,
+    },
+    /// Gives a group an error-handling policy (Spring retry topics + DLT, or Connect's).
+    SetErrorHandling {
+        group: String,
+        policy: ErrorPolicy,
+    },
+    /// Re-publishes a dead letter topic's records to the topics they came from.
+    Redrive {
+        topic: String,
+    },
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn first_producer() -> u32 {

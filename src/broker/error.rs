@@ -94,6 +94,32 @@ pub enum BrokerError {
     },
     /// `ELECTION_NOT_NEEDED`: the preferred replica already leads.
     ElectionNotNeeded { topic: String, partition: u32 },
+    /// `COORDINATOR_NOT_AVAILABLE`: the group's offsets partition has no leader.
+    CoordinatorNotAvailable { group: String },
+    /// `NOT_COORDINATOR`: the broker does not (or no longer) coordinate the group.
+    NotCoordinator { group: String, broker: BrokerId },
+    /// `MEMBER_ID_REQUIRED` (KIP-394): join again with this member id.
+    MemberIdRequired { member_id: String },
+    /// `UNKNOWN_MEMBER_ID`: the group does not know this member (any more).
+    UnknownMemberId { group: String, member_id: String },
+    /// `ILLEGAL_GENERATION`: the member's generation is not the group's.
+    IllegalGeneration {
+        group: String,
+        generation: i32,
+        current: i32,
+    },
+    /// `REBALANCE_IN_PROGRESS`: the group is rebalancing; rejoin.
+    RebalanceInProgress { group: String },
+    /// `INCONSISTENT_GROUP_PROTOCOL`: no assignor is supported by every member.
+    InconsistentGroupProtocol { group: String },
+    /// `INVALID_GROUP_ID`: missing, empty or too long.
+    InvalidGroupId { group: String },
+    /// `NoOffsetForPartitionException`: no committed offset and `auto.offset.reset=none`.
+    NoOffsetForPartition { topic: String, partition: u32 },
+    /// A command names a consumer that was never added.
+    UnknownConsumer { consumer: u32 },
+    /// Java's `IllegalStateException` from the consumer API (e.g. seek on an unassigned partition).
+    IllegalState { reason: String },
 }
 
 impl fmt::Display for BrokerError {
@@ -164,6 +190,46 @@ impl fmt::Display for BrokerError {
             ElectionNotNeeded { topic, partition } => {
                 write!(f, "ElectionNotNeeded: the preferred replica already leads {topic}-{partition}")
             }
+            CoordinatorNotAvailable { group } => write!(
+                f,
+                "CoordinatorNotAvailable: the coordinator of group {group} is not available"
+            ),
+            NotCoordinator { group, broker } => {
+                write!(f, "NotCoordinator: broker {broker} is not the coordinator of group {group}")
+            }
+            MemberIdRequired { member_id } => write!(
+                f,
+                "MemberIdRequired: join again with member id {member_id}"
+            ),
+            UnknownMemberId { group, member_id } => write!(
+                f,
+                "UnknownMemberId: group {group} has no member '{member_id}'"
+            ),
+            IllegalGeneration { group, generation, current } => write!(
+                f,
+                "IllegalGeneration: generation {generation} is not group {group}'s current generation {current}"
+            ),
+            RebalanceInProgress { group } => {
+                write!(f, "RebalanceInProgress: group {group} is rebalancing")
+            }
+            InconsistentGroupProtocol { group } => write!(
+                f,
+                "InconsistentGroupProtocol: the member supports none of the assignors of group {group}'s members"
+            ),
+            InvalidGroupId { group } if group.is_empty() => write!(
+                f,
+                "InvalidGroupId: this needs a consumer with a group.id"
+            ),
+            InvalidGroupId { group } => write!(
+                f,
+                "InvalidGroupId: '{group}' is not a valid group.id (1 to 249 characters)"
+            ),
+            NoOffsetForPartition { topic, partition } => write!(
+                f,
+                "NoOffsetForPartition: undefined offset with no reset policy for partition {topic}-{partition}"
+            ),
+            UnknownConsumer { consumer } => write!(f, "UnknownConsumer: there is no consumer {consumer}"),
+            IllegalState { reason } => write!(f, "IllegalStateException: {reason}"),
             LogFull { topic, partition, max_records } => write!(
                 f,
                 "PolicyViolation: {topic}-{partition} already keeps {max_records} records, the playground's limit"
@@ -200,6 +266,17 @@ impl BrokerError {
             NotController => "NotController",
             PreferredLeaderNotAvailable { .. } => "PreferredLeaderNotAvailable",
             ElectionNotNeeded { .. } => "ElectionNotNeeded",
+            CoordinatorNotAvailable { .. } => "CoordinatorNotAvailable",
+            NotCoordinator { .. } => "NotCoordinator",
+            MemberIdRequired { .. } => "MemberIdRequired",
+            UnknownMemberId { .. } => "UnknownMemberId",
+            IllegalGeneration { .. } => "IllegalGeneration",
+            RebalanceInProgress { .. } => "RebalanceInProgress",
+            InconsistentGroupProtocol { .. } => "InconsistentGroupProtocol",
+            InvalidGroupId { .. } => "InvalidGroupId",
+            NoOffsetForPartition { .. } => "NoOffsetForPartition",
+            UnknownConsumer { .. } => "UnknownConsumer",
+            IllegalState { .. } => "IllegalStateException",
         }
     }
 
@@ -214,6 +291,8 @@ impl BrokerError {
                 | BrokerError::RequestTimedOut { .. }
                 | BrokerError::NetworkException { .. }
                 | BrokerError::LeaderNotAvailable { .. }
+                | BrokerError::CoordinatorNotAvailable { .. }
+                | BrokerError::NotCoordinator { .. }
         )
     }
 }

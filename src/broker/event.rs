@@ -197,6 +197,147 @@ pub enum EventKind {
     ClockAdvanced {
         to_tick: u64,
     },
+    ConsumerAdded {
+        consumer: u32,
+        group: Option<String>,
+    },
+    Subscribed {
+        consumer: u32,
+        topics: Vec<String>,
+    },
+    ConsumerCrashed {
+        consumer: u32,
+    },
+    ConsumerRestarted {
+        consumer: u32,
+    },
+    ConsumerClosed {
+        consumer: u32,
+    },
+    /// A consumer-side error or notice, by Kafka's name.
+    ConsumerError {
+        consumer: u32,
+        error: String,
+    },
+    CoordinatorFound {
+        consumer: u32,
+        group: String,
+        broker: BrokerId,
+    },
+    /// A broker loaded groups from a `__consumer_offsets` partition it now leads.
+    CoordinatorLoaded {
+        broker: BrokerId,
+        partition: TopicPartition,
+        groups: Vec<String>,
+    },
+    RejoinStarted {
+        consumer: u32,
+        group: String,
+    },
+    MemberJoined {
+        group: String,
+        member_id: String,
+        consumer: u32,
+    },
+    MemberRemoved {
+        group: String,
+        member_id: String,
+        reason: String,
+    },
+    /// The group moved to `state` (`Empty`, `PreparingRebalance`, `CompletingRebalance`,
+    /// `Stable`, `Dead`).
+    GroupStateChanged {
+        group: String,
+        state: String,
+        generation: i32,
+    },
+    /// A member got its JoinGroup answer; the leader computes the assignment.
+    JoinedGroup {
+        consumer: u32,
+        group: String,
+        generation: i32,
+        leader: bool,
+    },
+    AssignmentChanged {
+        consumer: u32,
+        generation: i32,
+        assigned: Vec<TopicPartition>,
+        revoked: Vec<TopicPartition>,
+    },
+    PartitionsRevoked {
+        consumer: u32,
+        partitions: Vec<TopicPartition>,
+    },
+    PositionSet {
+        consumer: u32,
+        partition: TopicPartition,
+        offset: u64,
+        reason: String,
+    },
+    PositionReset {
+        consumer: u32,
+        partition: TopicPartition,
+        reset: String,
+    },
+    PollStarted {
+        consumer: u32,
+    },
+    PollReturned {
+        consumer: u32,
+        records: u32,
+    },
+    PartitionPaused {
+        consumer: u32,
+        partition: TopicPartition,
+        until_tick: u64,
+    },
+    /// The application processed a record (`ok`) or failed to.
+    RecordProcessed {
+        consumer: u32,
+        partition: TopicPartition,
+        offset: u64,
+        key: Option<String>,
+        generation: i32,
+        member_id: String,
+        ok: bool,
+    },
+    FailureRuleSet {
+        consumer: u32,
+    },
+    RecordPoisoned {
+        partition: TopicPartition,
+        offset: u64,
+    },
+    FailureHandled {
+        consumer: u32,
+        partition: TopicPartition,
+        offset: u64,
+        action: String,
+    },
+    ErrorHandlingSet {
+        group: String,
+    },
+    ErrorTopicFailed {
+        topic: String,
+        error: String,
+    },
+    RecordsRedriven {
+        topic: String,
+        count: u32,
+    },
+    CommitStarted {
+        consumer: u32,
+        sync: bool,
+    },
+    OffsetsCommitted {
+        consumer: u32,
+        group: String,
+        offsets: Vec<(TopicPartition, u64)>,
+    },
+    CommitFailed {
+        consumer: u32,
+        error: String,
+    },
 }
 
 impl Event {

@@ -14,6 +14,7 @@ pub enum Node {
     Controller(u32),
     Broker(BrokerId),
     Producer(u32),
+    Consumer(u32),
 }
 
 impl fmt::Display for Node {
@@ -22,6 +23,7 @@ impl fmt::Display for Node {
             Node::Controller(id) => write!(f, "controller {id}"),
             Node::Broker(id) => write!(f, "broker {id}"),
             Node::Producer(id) => write!(f, "producer {id}"),
+            Node::Consumer(id) => write!(f, "consumer {id}"),
         }
     }
 }

@@ -7,9 +7,12 @@
 pub mod assignor;
 pub mod cluster;
 pub mod command;
+pub mod consumer;
 pub mod controller;
+pub mod dead_letter;
 pub mod error;
 pub mod event;
+pub mod group;
 pub mod ids;
 pub mod log;
 pub mod network;

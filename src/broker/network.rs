@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::error::BrokerError;
+use super::group::{JoinGroupRequest, JoinGroupResult};
 use super::ids::{BrokerId, Node, TopicPartition};
 use super::log::Record;
 
@@ -71,6 +72,85 @@ pub enum Payload {
     BrokerRegistration {
         broker: BrokerId,
     },
+    /// Consumer → any broker: which broker coordinates this group?
+    FindCoordinator {
+        group: String,
+    },
+    FindCoordinatorResponse {
+        group: String,
+        result: Result<BrokerId, BrokerError>,
+    },
+    JoinGroup(JoinGroupRequest),
+    JoinGroupResponse {
+        group: String,
+        result: Result<JoinGroupResult, BrokerError>,
+    },
+    /// Member → coordinator; the leader's carries the assignment of every member.
+    SyncGroup {
+        group: String,
+        generation: i32,
+        member_id: String,
+        assignments: BTreeMap<String, Vec<TopicPartition>>,
+    },
+    SyncGroupResponse {
+        group: String,
+        result: Result<Vec<TopicPartition>, BrokerError>,
+    },
+    Heartbeat {
+        group: String,
+        generation: i32,
+        member_id: String,
+    },
+    HeartbeatResponse {
+        group: String,
+        error: Option<BrokerError>,
+    },
+    LeaveGroup {
+        group: String,
+        member_id: String,
+    },
+    OffsetCommit {
+        group: String,
+        generation: i32,
+        member_id: String,
+        offsets: Vec<(TopicPartition, u64)>,
+        request_id: u64,
+    },
+    OffsetCommitResponse {
+        group: String,
+        request_id: u64,
+        offsets: Vec<(TopicPartition, u64)>,
+        result: Result<(), BrokerError>,
+    },
+    OffsetFetch {
+        group: String,
+        partitions: Vec<TopicPartition>,
+    },
+    OffsetFetchResponse {
+        group: String,
+        result: Result<Vec<(TopicPartition, Option<u64>)>, BrokerError>,
+    },
+    /// Consumer → leader: the earliest offset (log start) or the latest (high watermark).
+    ListOffsets {
+        partition: TopicPartition,
+        earliest: bool,
+    },
+    ListOffsetsResponse {
+        partition: TopicPartition,
+        result: Result<u64, BrokerError>,
+    },
+    /// Consumer → leader: records from `fetch_offset`, below the high watermark.
+    ConsumerFetch {
+        partition: TopicPartition,
+        fetch_offset: u64,
+        max_bytes: u64,
+    },
+    ConsumerFetchResponse {
+        partition: TopicPartition,
+        fetch_offset: u64,
+        /// The records and the leader's high watermark.
+        result: Result<(Vec<Record>, u64), BrokerError>,
+    },
     Timer(Timer),
 }
 
@@ -109,9 +189,39 @@ pub enum Timer {
     /// KRaft: the voters noticed the active controller is gone (`controller.quorum.election.timeout.ms`).
     /// ZooKeeper mode: the controller broker's session expired and `/controller` is free.
     ControllerElection,
+    /// A group member's `heartbeat.interval.ms` is over (a background timer).
+    ConsumerHeartbeat { consumer: u32 },
+    /// The coordinator heard nothing from a member for `session.timeout.ms` (background).
+    MemberSessionExpired {
+        broker: BrokerId,
+        group: String,
+        member_id: String,
+    },
+    /// `group.initial.rebalance.delay.ms` of a new group is over.
+    InitialRebalanceDelay { broker: BrokerId, group: String },
+    /// The rebalance timeout (the members' `max.poll.interval.ms`) is over.
+    RebalanceTimeout { broker: BrokerId, group: String },
+    /// A consumer's `retry.backoff.ms` (or request timeout) is over.
+    ConsumerRetry { consumer: u32 },
+}
+
+impl Timer {
+    /// Periodic timers that run for as long as a group lives. They do not keep the
+    /// network busy: "run until idle" stops when only they are left, and they fire as the
+    /// clock moves on (`advance_clock`) or while other work is in flight.
+    pub fn is_background(&self) -> bool {
+        matches!(
+            self,
+            Timer::ConsumerHeartbeat { .. } | Timer::MemberSessionExpired { .. }
+        )
+    }
 }
 
 impl Payload {
+    pub fn is_background(&self) -> bool {
+        matches!(self, Payload::Timer(timer) if timer.is_background())
+    }
+
     /// A short label for the dot in the diagram: the Kafka API name.
     pub fn label(&self) -> String {
         match self {
@@ -154,6 +264,75 @@ impl Payload {
             Payload::StopReplica { partition } => format!("StopReplica {partition}"),
             Payload::AlterPartition { partition, .. } => format!("AlterPartition {partition}"),
             Payload::BrokerRegistration { broker } => format!("BrokerRegistration {broker}"),
+            Payload::FindCoordinator { group } => format!("FindCoordinator {group}"),
+            Payload::FindCoordinatorResponse { result: Ok(b), .. } => {
+                format!("FindCoordinator response: broker {b}")
+            }
+            Payload::FindCoordinatorResponse { result: Err(e), .. } => {
+                format!("FindCoordinator response {}", e.kafka_name())
+            }
+            Payload::JoinGroup(request) => format!("JoinGroup {}", request.group),
+            Payload::JoinGroupResponse { result: Ok(r), .. } => {
+                format!("JoinGroup response generation {}", r.generation)
+            }
+            Payload::JoinGroupResponse { result: Err(e), .. } => {
+                format!("JoinGroup response {}", e.kafka_name())
+            }
+            Payload::SyncGroup { group, .. } => format!("SyncGroup {group}"),
+            Payload::SyncGroupResponse { result: Ok(a), .. } => {
+                format!("SyncGroup response {} partitions", a.len())
+            }
+            Payload::SyncGroupResponse { result: Err(e), .. } => {
+                format!("SyncGroup response {}", e.kafka_name())
+            }
+            Payload::Heartbeat { group, .. } => format!("Heartbeat {group}"),
+            Payload::HeartbeatResponse { error: None, .. } => "Heartbeat response".to_string(),
+            Payload::HeartbeatResponse { error: Some(e), .. } => {
+                format!("Heartbeat response {}", e.kafka_name())
+            }
+            Payload::LeaveGroup { group, .. } => format!("LeaveGroup {group}"),
+            Payload::OffsetCommit { group, .. } => format!("OffsetCommit {group}"),
+            Payload::OffsetCommitResponse { result: Ok(()), .. } => {
+                "OffsetCommit response".to_string()
+            }
+            Payload::OffsetCommitResponse { result: Err(e), .. } => {
+                format!("OffsetCommit response {}", e.kafka_name())
+            }
+            Payload::OffsetFetch { group, .. } => format!("OffsetFetch {group}"),
+            Payload::OffsetFetchResponse { .. } => "OffsetFetch response".to_string(),
+            Payload::ListOffsets {
+                partition,
+                earliest,
+            } => format!(
+                "ListOffsets {partition} {}",
+                if *earliest { "earliest" } else { "latest" }
+            ),
+            Payload::ListOffsetsResponse {
+                partition,
+                result: Ok(o),
+            } => format!("ListOffsets response {partition} offset {o}"),
+            Payload::ListOffsetsResponse {
+                partition,
+                result: Err(e),
+            } => format!("ListOffsets response {partition} {}", e.kafka_name()),
+            Payload::ConsumerFetch {
+                partition,
+                fetch_offset,
+                ..
+            } => format!("Fetch {partition} from {fetch_offset}"),
+            Payload::ConsumerFetchResponse {
+                partition,
+                result: Ok((records, hw)),
+                ..
+            } => format!(
+                "Fetch response {partition} {} records, HW {hw}",
+                records.len()
+            ),
+            Payload::ConsumerFetchResponse {
+                partition,
+                result: Err(e),
+                ..
+            } => format!("Fetch response {partition} {}", e.kafka_name()),
             Payload::Timer(timer) => match timer {
                 Timer::BrokerSessionExpired { broker } => {
                     format!("session timeout of broker {broker}")
@@ -165,6 +344,15 @@ impl Payload {
                     format!("produce purgatory timeout {partition}")
                 }
                 Timer::ControllerElection => "controller election".to_string(),
+                Timer::ConsumerHeartbeat { .. } => "heartbeat.interval.ms over".to_string(),
+                Timer::MemberSessionExpired { member_id, .. } => {
+                    format!("session timeout of {member_id}")
+                }
+                Timer::InitialRebalanceDelay { group, .. } => {
+                    format!("initial rebalance delay of {group} over")
+                }
+                Timer::RebalanceTimeout { group, .. } => format!("rebalance timeout of {group}"),
+                Timer::ConsumerRetry { .. } => "consumer retry.backoff.ms over".to_string(),
             },
         }
     }
@@ -190,6 +378,9 @@ pub struct Network {
     /// Unordered pairs stored as (smaller, larger).
     cut_links: BTreeSet<(Node, Node)>,
     latency_overrides_ms: BTreeMap<(Node, Node), u64>,
+    /// Queued messages that are not background timers.
+    #[serde(default)]
+    foreground: u64,
 }
 
 fn pair(a: Node, b: Node) -> (Node, Node) {
@@ -236,6 +427,9 @@ impl Network {
         self.next_id += 1;
         let deliver_tick = now + delay;
         let key = (deliver_tick, id);
+        if !payload.is_background() {
+            self.foreground += 1;
+        }
         self.queue.insert(
             key,
             InFlight {
@@ -250,20 +444,31 @@ impl Network {
         (key, id)
     }
 
-    pub fn cancel(&mut self, key: QueueKey) -> Option<InFlight> {
-        self.queue.remove(&key)
+    fn forget(&mut self, message: Option<InFlight>) -> Option<InFlight> {
+        if message.as_ref().is_some_and(|m| !m.payload.is_background()) {
+            self.foreground -= 1;
+        }
+        message
     }
 
+    pub fn cancel(&mut self, key: QueueKey) -> Option<InFlight> {
+        let message = self.queue.remove(&key);
+        self.forget(message)
+    }
+
+    /// The message due first, background timers included.
     pub fn pop_next(&mut self) -> Option<InFlight> {
-        self.queue.pop_first().map(|(_, message)| message)
+        let message = self.queue.pop_first().map(|(_, message)| message);
+        self.forget(message)
     }
 
     pub fn next_deliver_tick(&self) -> Option<u64> {
         self.queue.keys().next().map(|&(tick, _)| tick)
     }
 
+    /// Nothing is in flight but background timers.
     pub fn is_idle(&self) -> bool {
-        self.queue.is_empty()
+        self.foreground == 0
     }
 
     pub fn in_flight(&self) -> impl Iterator<Item = &InFlight> {
@@ -289,6 +494,11 @@ impl Network {
     /// Removes every queued message for which `drop` says so (e.g. a deleted topic's).
     pub fn retain(&mut self, mut keep: impl FnMut(&InFlight) -> bool) {
         self.queue.retain(|_, message| keep(message));
+        self.foreground = self
+            .queue
+            .values()
+            .filter(|m| !m.payload.is_background())
+            .count() as u64;
     }
 }
 

@@ -119,6 +119,7 @@ impl Cluster {
                 format!("broker {broker} becomes leader of {partition} in epoch {leader_epoch}; its log ends at offset {leo}"),
             );
             self.leader_maybe_advance_hw(broker, &partition);
+            self.coordinator_load(broker, &partition);
         } else {
             replica.role = ReplicaRole::Follower {
                 leader,
@@ -140,6 +141,7 @@ impl Cluster {
                 text,
             );
             self.send_follower_fetch(broker, &partition);
+            self.coordinator_unload(broker, &partition);
         }
         for parked in failed_produces {
             self.send(

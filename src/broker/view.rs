@@ -8,7 +8,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use super::cluster::Cluster;
+use super::consumer::FailureRule;
 use super::controller::{ControllerMode, MetadataRecord};
+use super::dead_letter::ErrorPolicy;
+use super::group::{describe_coordinator_mapping, offsets_partition_for};
 use super::ids::{BrokerId, Node, TopicPartition};
 use super::log::{ReadOutcome, Record};
 use super::partition::ReplicaRole;
@@ -22,6 +25,10 @@ pub struct ClusterView {
     pub brokers: Vec<BrokerView>,
     pub topics: Vec<TopicView>,
     pub producers: Vec<ProducerView>,
+    pub consumers: Vec<ConsumerView>,
+    pub groups: Vec<GroupView>,
+    /// Records marked as poison: `[partition, offset]`.
+    pub poison: Vec<(TopicPartition, u64)>,
     pub in_flight: Vec<InFlightView>,
     pub cut_links: Vec<(Node, Node)>,
 }
@@ -95,6 +102,65 @@ pub struct ProducerView {
     pub in_flight: u64,
     pub acknowledged: u64,
     pub failed: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsumerView {
+    pub id: u32,
+    pub group: Option<String>,
+    pub group_instance_id: Option<String>,
+    /// `"running"`, `"crashed"`, `"closed"` or `"failed"` (a Connect task stopped).
+    pub status: String,
+    pub member_id: String,
+    pub generation: i32,
+    /// `Unjoined`, `Joining`, `Syncing` or `Stable`.
+    pub member_state: String,
+    pub subscription: Vec<String>,
+    pub assignment: Vec<TopicPartition>,
+    pub positions: Vec<(TopicPartition, u64)>,
+    pub coordinator: Option<BrokerId>,
+    pub processed: u64,
+    pub failures: u64,
+    pub failure_rule: Option<FailureRule>,
+    pub auto_commit: bool,
+    pub assignors: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupView {
+    pub group: String,
+    /// The `__consumer_offsets` partition that holds the group, and why.
+    pub offsets_partition: u32,
+    pub coordinator_mapping: String,
+    pub coordinator: Option<BrokerId>,
+    /// `Empty`, `PreparingRebalance`, `CompletingRebalance`, `Stable`, or `Dead` while no
+    /// coordinator holds the group.
+    pub state: String,
+    pub generation: i32,
+    pub protocol: Option<String>,
+    pub leader: Option<String>,
+    pub members: Vec<MemberView>,
+    pub offsets: Vec<GroupOffsetView>,
+    pub error_handling: Option<ErrorPolicy>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberView {
+    pub member_id: String,
+    pub group_instance_id: Option<String>,
+    pub consumer: u32,
+    pub assignment: Vec<TopicPartition>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupOffsetView {
+    pub topic: String,
+    pub partition: u32,
+    pub committed: Option<u64>,
+    /// The end offset a consumer can see: the high watermark.
+    pub end_offset: u64,
+    /// `end_offset - committed`.
+    pub lag: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -193,6 +259,42 @@ impl Cluster {
                 failed: p.failed,
             })
             .collect();
+        let consumers = self
+            .consumers
+            .values()
+            .map(|c| ConsumerView {
+                id: c.id,
+                group: c.config.group_id.clone(),
+                group_instance_id: c.config.group_instance_id.clone(),
+                status: if c.closed {
+                    "closed"
+                } else if !c.alive {
+                    "crashed"
+                } else if c.task_failed.is_some() {
+                    "failed"
+                } else {
+                    "running"
+                }
+                .to_string(),
+                member_id: c.member_id.clone(),
+                generation: c.generation,
+                member_state: format!("{:?}", c.state),
+                subscription: c.subscription.clone(),
+                assignment: c.assignment.clone(),
+                positions: c.positions.iter().map(|(tp, o)| (tp.clone(), *o)).collect(),
+                coordinator: c.coordinator,
+                processed: c.processed,
+                failures: c.failures,
+                failure_rule: c.failure_rule.clone(),
+                auto_commit: c.config.auto_commit(),
+                assignors: c
+                    .config
+                    .partition_assignment_strategy
+                    .iter()
+                    .map(|s| s.name().to_string())
+                    .collect(),
+            })
+            .collect();
         let in_flight = self
             .network
             .in_flight()
@@ -228,9 +330,79 @@ impl Cluster {
             brokers,
             topics,
             producers,
+            consumers,
+            groups: self.group_views(),
+            poison: self.poison.iter().cloned().collect(),
             in_flight,
             cut_links: self.network.cut_links().copied().collect(),
         }
+    }
+
+    /// Every group a consumer names or a coordinator holds, as `kafka-consumer-groups.sh
+    /// --describe` shows it.
+    pub fn group_views(&self) -> Vec<GroupView> {
+        let mut names: Vec<String> = self
+            .consumers
+            .values()
+            .filter_map(|c| c.config.group_id.clone())
+            .chain(self.brokers.values().flat_map(|b| b.groups.keys().cloned()))
+            .chain(self.error_policies.keys().cloned())
+            .collect();
+        names.sort();
+        names.dedup();
+        let partitions = self.config.offsets_topic_num_partitions;
+        names
+            .into_iter()
+            .map(|name| {
+                let group = self.group(&name);
+                let offsets = group
+                    .map(|g| {
+                        g.offsets
+                            .iter()
+                            .map(|(tp, &committed)| {
+                                let end_offset = self
+                                    .partition_metadata(tp)
+                                    .and_then(|m| m.leader)
+                                    .and_then(|l| self.replica(l, tp))
+                                    .map_or(0, |r| r.high_watermark);
+                                GroupOffsetView {
+                                    topic: tp.topic.clone(),
+                                    partition: tp.partition,
+                                    committed: Some(committed),
+                                    end_offset,
+                                    lag: Some(end_offset.saturating_sub(committed)),
+                                }
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                GroupView {
+                    offsets_partition: offsets_partition_for(&name, partitions),
+                    coordinator_mapping: describe_coordinator_mapping(&name, partitions),
+                    coordinator: group.and(self.coordinator_of(&name)),
+                    state: group.map_or("Dead", |g| g.state.name()).to_string(),
+                    generation: group.map_or(0, |g| g.generation),
+                    protocol: group.and_then(|g| g.protocol).map(|p| p.name().to_string()),
+                    leader: group.and_then(|g| g.leader.clone()),
+                    members: group
+                        .map(|g| {
+                            g.members
+                                .values()
+                                .map(|m| MemberView {
+                                    member_id: m.member_id.clone(),
+                                    group_instance_id: m.group_instance_id.clone(),
+                                    consumer: m.consumer,
+                                    assignment: m.assignment.clone(),
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    offsets,
+                    error_handling: self.error_policies.get(&name).cloned(),
+                    group: name,
+                }
+            })
+            .collect()
     }
 
     /// Up to `max` records of one replica from `offset` on, for the log strips and the
