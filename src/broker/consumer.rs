@@ -350,7 +350,8 @@ pub(crate) fn failure_reason(
             .as_deref()
             .filter(|v| v.contains(word.as_str()))
             .map(|_| format!("the value contains \"{word}\"")),
-        FailureRule::EveryNth(n) => (attempt_number % u64::from(*n) == 0)
+        FailureRule::EveryNth(n) => attempt_number
+            .is_multiple_of(u64::from(*n))
             .then(|| format!("record number {attempt_number} fails (every {n}th record fails)")),
     }
 }
@@ -2042,11 +2043,11 @@ impl Cluster {
             Payload::Heartbeat { .. }
             | Payload::HeartbeatResponse { .. }
             | Payload::OffsetCommit { .. }
-            | Payload::OffsetCommitResponse { .. } => {
-                if c.coordinator == Some(broker) {
-                    let error = BrokerError::NetworkException { broker };
-                    self.consumer_lost_coordinator(consumer, &error, Some(delay));
-                }
+            | Payload::OffsetCommitResponse { .. }
+                if c.coordinator == Some(broker) =>
+            {
+                let error = BrokerError::NetworkException { broker };
+                self.consumer_lost_coordinator(consumer, &error, Some(delay));
             }
             _ => {}
         }

@@ -647,6 +647,28 @@ impl Cluster {
     /// After the leader appended: followers waiting for data get it, the high watermark may
     /// move, and the ISR lag check is armed.
     pub(crate) fn leader_after_append(&mut self, leader: BrokerId, partition: &TopicPartition) {
+        // A follower whose fetch waits in purgatory had everything until this append. Kafka's
+        // followers re-fetch every `replica.fetch.wait.max.ms` (500 ms) and so stay caught up
+        // while the partition is quiet; a parked fetch stands for all those fetches.
+        let now = self.tick;
+        let reachable: Vec<BrokerId> = self
+            .brokers
+            .keys()
+            .copied()
+            .filter(|&b| {
+                self.is_up(Node::Broker(b))
+                    && !self.network.is_cut(Node::Broker(leader), Node::Broker(b))
+            })
+            .collect();
+        if let Some(ReplicaRole::Leader { followers, .. }) =
+            self.replica_mut(leader, partition).map(|r| &mut r.role)
+        {
+            for (follower, state) in followers.iter_mut() {
+                if state.parked_fetch.is_some() && reachable.contains(follower) {
+                    state.last_caught_up_tick = now;
+                }
+            }
+        }
         self.leader_arm_lag_check(leader, partition);
         self.leader_wake_parked_fetches(leader, partition);
         self.leader_maybe_advance_hw(leader, partition);
@@ -786,6 +808,19 @@ mod tests {
 
     fn isr_of(cluster: &Cluster) -> Vec<u32> {
         cluster.topics()["t"].partitions[0].isr.clone()
+    }
+
+    #[test]
+    fn followers_waiting_in_purgatory_stay_in_sync_through_a_quiet_spell() {
+        let mut cluster = cluster_with_topic("2");
+        // A minute without records: the followers' fetches wait at the leader all along.
+        cluster.apply(Command::AdvanceClock { ms: 60_000 }).unwrap();
+        produce(&mut cluster, "t", "k", 1);
+        let events = cluster.run_until_idle();
+        assert_eq!(isr_of(&cluster).len(), 3, "{events:#?}");
+        assert!(!events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::IsrChanged { .. })));
     }
 
     #[test]
