@@ -313,6 +313,148 @@ mod no_panics {
             (0u32..12).prop_map(Node::Broker),
             (0u32..6).prop_map(Node::Controller),
             (0u32..4).prop_map(Node::Producer),
+            (0u32..4).prop_map(Node::Consumer),
+        ]
+    }
+
+    fn any_consumer_command() -> impl Strategy<Value = Command> {
+        use kafka_playground::broker::assignor::Strategy as Assignor;
+        use kafka_playground::broker::consumer::{AutoOffsetReset, ConsumerConfig, FailureRule};
+        use kafka_playground::broker::dead_letter::{Backoff, ErrorPolicy, Tolerance};
+        let topic = prop_oneof![
+            Just("t".to_string()),
+            Just("t-dlt".to_string()),
+            Just("dlq".to_string()),
+            Just("..".to_string())
+        ];
+        let group = prop_oneof![
+            Just(None),
+            Just(Some("g".to_string())),
+            Just(Some(String::new()))
+        ];
+        let assignors = prop::collection::vec(
+            prop_oneof![
+                Just(Assignor::Range),
+                Just(Assignor::RoundRobin),
+                Just(Assignor::Sticky),
+                Just(Assignor::CooperativeSticky)
+            ],
+            0..3,
+        );
+        let reset = prop_oneof![
+            Just(AutoOffsetReset::Earliest),
+            Just(AutoOffsetReset::Latest),
+            Just(AutoOffsetReset::None)
+        ];
+        let policy = prop_oneof![
+            Just(ErrorPolicy::LogAndSkip),
+            (
+                0u32..5,
+                any::<bool>(),
+                prop_oneof![
+                    Just("-dlt".to_string()),
+                    Just(".DLT".to_string()),
+                    Just("x".to_string())
+                ]
+            )
+                .prop_map(|(attempts, exponential, dlt_suffix)| ErrorPolicy::Spring {
+                    attempts,
+                    backoff: if exponential {
+                        Backoff::Exponential {
+                            initial_ms: 100,
+                            multiplier: 2,
+                            max_ms: 1000,
+                        }
+                    } else {
+                        Backoff::Fixed { delay_ms: 100 }
+                    },
+                    dlt_suffix,
+                }),
+            (any::<bool>(), any::<bool>(), 0u32..5).prop_map(
+                |(all, dlq, dlq_replication_factor)| ErrorPolicy::Connect {
+                    tolerance: if all { Tolerance::All } else { Tolerance::None },
+                    dlq_topic: dlq.then(|| "dlq".to_string()),
+                    context_headers: true,
+                    dlq_replication_factor,
+                }
+            ),
+        ];
+        prop_oneof![
+            (
+                group,
+                any::<Option<bool>>(),
+                assignors,
+                reset,
+                prop_oneof![Just(45_000u64), Just(10_000), Just(10)],
+                any::<bool>(),
+                0u32..3
+            )
+                .prop_map(
+                    |(
+                        group_id,
+                        enable_auto_commit,
+                        strategies,
+                        auto_offset_reset,
+                        session_timeout_ms,
+                        static_member,
+                        max_poll_records,
+                    )| Command::AddConsumer {
+                        config: ConsumerConfig {
+                            group_id,
+                            group_instance_id: static_member.then(|| "i".to_string()),
+                            enable_auto_commit,
+                            partition_assignment_strategy: strategies,
+                            auto_offset_reset,
+                            session_timeout_ms,
+                            max_poll_records,
+                            ..ConsumerConfig::default()
+                        },
+                    }
+                ),
+            (0u32..4, prop::collection::vec(topic.clone(), 0..3))
+                .prop_map(|(consumer, topics)| Command::Subscribe { consumer, topics }),
+            (0u32..4, topic.clone(), 0u32..4).prop_map(|(consumer, t, p)| Command::Assign {
+                consumer,
+                partitions: vec![(t, p)]
+            }),
+            (0u32..4).prop_map(|consumer| Command::Poll { consumer }),
+            (0u32..4).prop_map(|consumer| Command::Poll { consumer }),
+            (0u32..4, topic.clone(), 0u32..4, 0u64..20).prop_map(
+                |(consumer, topic, partition, offset)| Command::Seek {
+                    consumer,
+                    topic,
+                    partition,
+                    offset
+                }
+            ),
+            (0u32..4, any::<bool>())
+                .prop_map(|(consumer, sync)| Command::Commit { consumer, sync }),
+            (0u32..4).prop_map(|consumer| Command::CloseConsumer { consumer }),
+            (0u32..4).prop_map(|consumer| Command::CrashConsumer { consumer }),
+            (0u32..4).prop_map(|consumer| Command::RestartConsumer { consumer }),
+            (
+                0u32..4,
+                prop_oneof![
+                    Just(None),
+                    Just(Some(FailureRule::EveryNth(2))),
+                    Just(Some(FailureRule::EveryNth(0))),
+                    Just(Some(FailureRule::ValueContains("v".into())))
+                ]
+            )
+                .prop_map(|(consumer, rule)| Command::SetFailureRule { consumer, rule }),
+            (topic.clone(), 0u32..4, 0u64..5).prop_map(|(topic, partition, offset)| {
+                Command::MarkPoison {
+                    topic,
+                    partition,
+                    offset,
+                }
+            }),
+            (
+                prop_oneof![Just("g".to_string()), Just(String::new())],
+                policy
+            )
+                .prop_map(|(group, policy)| Command::SetErrorHandling { group, policy }),
+            topic.prop_map(|topic| Command::Redrive { topic }),
         ]
     }
 
@@ -407,6 +549,8 @@ mod no_panics {
                 .prop_map(|(topic, partition)| Command::ElectPreferredLeader { topic, partition }),
             prop_oneof![Just(0u64), 1u64..100_000, Just(40_000_000_000)]
                 .prop_map(|ms| Command::AdvanceClock { ms }),
+            any_consumer_command(),
+            any_consumer_command(),
         ]
     }
 
@@ -418,10 +562,12 @@ mod no_panics {
             seed in any::<u64>(),
             brokers in 1u32..10,
             zookeeper in any::<bool>(),
+            offsets_topic_num_partitions in prop_oneof![Just(1u32), Just(3), Just(50)],
             commands in prop::collection::vec((any_command(), 0u8..4), 1..40),
         ) {
             let config = ClusterConfig {
                 brokers,
+                offsets_topic_num_partitions,
                 controller_mode: if zookeeper {
                     kafka_playground::broker::controller::ControllerMode::Zookeeper
                 } else {
@@ -617,6 +763,227 @@ mod assignors {
             if same {
                 let counts: Vec<usize> = members.iter().map(|m| assignment[&m.member_id].len()).collect();
                 prop_assert!(counts.iter().max().unwrap() - counts.iter().min().unwrap() <= 1, "{counts:?}");
+            }
+        }
+    }
+}
+
+/// Consumer groups over random schedules of produce, poll, commit, member crashes and
+/// restarts, broker crashes and time passing:
+/// * at-least-once: with a commit after each processed poll, every acknowledged record is
+///   processed by some member at least once, whatever crashed and rebalanced meanwhile;
+/// * within one generation, no partition is processed by two members.
+mod groups {
+    use super::*;
+    use kafka_playground::broker::assignor::Strategy as Assignor;
+    use kafka_playground::broker::consumer::{AutoOffsetReset, ConsumerConfig};
+    use std::collections::BTreeSet;
+
+    const CONSUMERS: u32 = 3;
+
+    #[derive(Debug, Clone)]
+    enum GroupOp {
+        Produce(u8),
+        Poll(u32),
+        Commit(u32),
+        Crash(u32),
+        Restart(u32),
+        CrashBroker(u32),
+        RestartBroker(u32),
+        Step(u8),
+        Advance(u64),
+        Cut(u32, u32),
+        Heal(u32, u32),
+    }
+
+    fn group_op() -> impl Strategy<Value = GroupOp> {
+        prop_oneof![
+            3 => (0u8..8).prop_map(GroupOp::Produce),
+            4 => (1..=CONSUMERS).prop_map(GroupOp::Poll),
+            2 => (1..=CONSUMERS).prop_map(GroupOp::Commit),
+            1 => (1..=CONSUMERS).prop_map(GroupOp::Crash),
+            1 => (1..=CONSUMERS).prop_map(GroupOp::Restart),
+            1 => (1..=BROKERS).prop_map(GroupOp::CrashBroker),
+            1 => (1..=BROKERS).prop_map(GroupOp::RestartBroker),
+            3 => (1u8..40).prop_map(GroupOp::Step),
+            2 => prop_oneof![Just(100u64), Just(3_000), Just(10_000), Just(50_000)].prop_map(GroupOp::Advance),
+            1 => (1..=CONSUMERS, 1..=BROKERS).prop_map(|(c, b)| GroupOp::Cut(c, b)),
+            1 => (1..=CONSUMERS, 1..=BROKERS).prop_map(|(c, b)| GroupOp::Heal(c, b)),
+        ]
+    }
+
+    struct Run {
+        cluster: Cluster,
+        acknowledged: BTreeSet<(TopicPartition, u64)>,
+        processed: BTreeSet<(TopicPartition, u64)>,
+        /// (generation, partition) → members that processed it.
+        owners: BTreeMap<(i32, TopicPartition), BTreeSet<String>>,
+        livelock: bool,
+    }
+
+    impl Run {
+        fn record(&mut self, events: Vec<Event>) {
+            for event in events {
+                match event.kind {
+                    EventKind::ProduceAcknowledged {
+                        partition,
+                        offset: Some(offset),
+                        count,
+                        ..
+                    } => {
+                        for o in offset..offset + u64::from(count) {
+                            self.acknowledged.insert((partition.clone(), o));
+                        }
+                    }
+                    EventKind::RecordProcessed {
+                        partition,
+                        offset,
+                        generation,
+                        member_id,
+                        ..
+                    } => {
+                        self.processed.insert((partition.clone(), offset));
+                        self.owners
+                            .entry((generation, partition))
+                            .or_default()
+                            .insert(member_id);
+                    }
+                    _ => {}
+                }
+            }
+        }
+
+        fn apply(&mut self, command: Command) {
+            if let Ok(events) = self.cluster.apply(command) {
+                self.record(events);
+            }
+        }
+
+        /// Runs until idle, but never more than a bounded number of hops: a group that
+        /// keeps the network busy forever is a bug (livelock).
+        fn idle(&mut self) {
+            for _ in 0..200_000 {
+                if self.cluster.is_idle() {
+                    return;
+                }
+                let events = self.cluster.step();
+                self.record(events);
+            }
+            self.livelock = true;
+        }
+
+        /// Poll, then commit what was processed (commitSync after processing).
+        fn poll_and_commit(&mut self, consumer: u32) {
+            self.apply(Command::Poll { consumer });
+            self.idle();
+            self.apply(Command::Commit {
+                consumer,
+                sync: true,
+            });
+            self.idle();
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        #[test]
+        fn a_group_loses_no_record_and_never_shares_a_partition_within_a_generation(
+            seed in any::<u64>(),
+            cooperative in any::<bool>(),
+            ops in prop::collection::vec(group_op(), 1..60),
+        ) {
+            let config = ClusterConfig { offsets_topic_num_partitions: 3, ..ClusterConfig::default() };
+            let mut run = Run {
+                cluster: Cluster::new(config, seed),
+                acknowledged: BTreeSet::new(),
+                processed: BTreeSet::new(),
+                owners: BTreeMap::new(),
+                livelock: false,
+            };
+            run.apply(Command::CreateTopic {
+                name: "t".into(),
+                partitions: 3,
+                replication_factor: 3,
+                configs: [("min.insync.replicas".to_string(), "2".to_string())].into(),
+            });
+            run.apply(Command::AddProducer { config: Default::default() });
+            let strategy = if cooperative { Assignor::CooperativeSticky } else { Assignor::Range };
+            for consumer in 1..=CONSUMERS {
+                run.apply(Command::AddConsumer {
+                    config: ConsumerConfig {
+                        group_id: Some("g".into()),
+                        enable_auto_commit: Some(false),
+                        auto_offset_reset: AutoOffsetReset::Earliest,
+                        partition_assignment_strategy: vec![strategy],
+                        ..ConsumerConfig::default()
+                    },
+                });
+                run.apply(Command::Subscribe { consumer, topics: vec!["t".into()] });
+            }
+            run.idle();
+            for op in &ops {
+                match *op {
+                    GroupOp::Produce(key) => run.apply(Command::Produce {
+                        producer: 1,
+                        topic: "t".into(),
+                        key: Some(format!("k{key}")),
+                        value: Some("v".into()),
+                        headers: vec![],
+                        partition: None,
+                        count: 1,
+                    }),
+                    GroupOp::Poll(consumer) => run.apply(Command::Poll { consumer }),
+                    GroupOp::Commit(consumer) => run.apply(Command::Commit { consumer, sync: true }),
+                    GroupOp::Crash(consumer) => run.apply(Command::CrashConsumer { consumer }),
+                    GroupOp::Restart(consumer) => run.apply(Command::RestartConsumer { consumer }),
+                    GroupOp::CrashBroker(broker) => run.apply(Command::CrashBroker { broker }),
+                    GroupOp::RestartBroker(broker) => run.apply(Command::RestartBroker { broker }),
+                    GroupOp::Step(n) => {
+                        for _ in 0..n {
+                            let events = run.cluster.step();
+                            run.record(events);
+                        }
+                    }
+                    GroupOp::Advance(ms) => run.apply(Command::AdvanceClock { ms }),
+                    GroupOp::Cut(consumer, broker) => run.apply(Command::CutLink {
+                        a: Node::Consumer(consumer),
+                        b: Node::Broker(broker),
+                    }),
+                    GroupOp::Heal(consumer, broker) => run.apply(Command::HealLink {
+                        a: Node::Consumer(consumer),
+                        b: Node::Broker(broker),
+                    }),
+                }
+            }
+            for consumer in 1..=CONSUMERS {
+                for broker in 1..=BROKERS {
+                    run.apply(Command::HealLink { a: Node::Consumer(consumer), b: Node::Broker(broker) });
+                }
+            }
+            // Everything comes back; the members poll and commit until they have caught up.
+            for broker in 1..=BROKERS {
+                run.apply(Command::RestartBroker { broker });
+            }
+            for consumer in 1..=CONSUMERS {
+                run.apply(Command::RestartConsumer { consumer });
+            }
+            run.idle();
+            for _ in 0..12 {
+                run.apply(Command::AdvanceClock { ms: 50_000 });
+                run.idle();
+                for consumer in 1..=CONSUMERS {
+                    run.poll_and_commit(consumer);
+                }
+            }
+            prop_assert!(!run.livelock, "the network never went idle");
+            let missing: Vec<_> = run.acknowledged.difference(&run.processed).collect();
+            prop_assert!(missing.is_empty(), "acknowledged but never processed: {:?}", missing);
+            for ((generation, partition), members) in &run.owners {
+                prop_assert!(
+                    *generation < 0 || members.len() == 1,
+                    "{partition} was processed by {members:?} in generation {generation}"
+                );
             }
         }
     }

@@ -922,7 +922,7 @@ impl Cluster {
                 producer,
             } => self.leader_produce_purgatory_timeout(broker, partition, request_id, producer),
             Timer::ConsumerHeartbeat { consumer } => self.consumer_heartbeat_due(consumer),
-            Timer::ConsumerRetry { consumer } => self.consumer_retry(consumer),
+            Timer::ConsumerRetry { consumer, .. } => self.consumer_retry(consumer),
             Timer::MemberSessionExpired {
                 broker,
                 group,
@@ -1632,6 +1632,18 @@ impl Cluster {
             EventKind::BrokerCrashed { broker },
             format!("broker {broker} crashes; its log stays on disk"),
         );
+        // Clients connected to it see their connections reset; the group members among
+        // them look for a coordinator again.
+        let connected: Vec<u32> = self
+            .consumers
+            .values()
+            .filter(|c| c.alive && c.coordinator == Some(broker))
+            .map(|c| c.id)
+            .collect();
+        for consumer in connected {
+            self.consumer_coordinator_disconnected(consumer, broker);
+        }
+
         if self.active_controller == Some(Node::Broker(broker)) {
             // ZooKeeper mode: the controller's own session must expire first.
             self.active_controller = None;

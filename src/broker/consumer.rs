@@ -60,6 +60,8 @@ pub struct ConsumerConfig {
     /// `partition.assignment.strategy`, default `[range, cooperative-sticky]` (Kafka 3.0+).
     pub partition_assignment_strategy: Vec<Strategy>,
     pub retry_backoff_ms: u64,
+    /// `retry.backoff.max.ms` (KIP-580): retries back off exponentially up to this.
+    pub retry_backoff_max_ms: u64,
     pub request_timeout_ms: u64,
 }
 
@@ -78,6 +80,7 @@ impl Default for ConsumerConfig {
             max_poll_interval_ms: 300_000,
             partition_assignment_strategy: vec![Strategy::Range, Strategy::CooperativeSticky],
             retry_backoff_ms: 100,
+            retry_backoff_max_ms: 1_000,
             request_timeout_ms: 30_000,
         }
     }
@@ -157,6 +160,7 @@ impl ConsumerConfig {
             ("auto.commit.interval.ms", self.auto_commit_interval_ms),
             ("max.poll.interval.ms", self.max_poll_interval_ms),
             ("retry.backoff.ms", self.retry_backoff_ms),
+            ("retry.backoff.max.ms", self.retry_backoff_max_ms),
             ("request.timeout.ms", self.request_timeout_ms),
             ("max.partition.fetch.bytes", self.max_partition_fetch_bytes),
         ] {
@@ -255,6 +259,8 @@ pub struct Consumer {
     /// The producer that publishes to retry and dead letter topics for this consumer.
     pub publisher: Option<u32>,
     pub retry_timer: Option<QueueKey>,
+    /// Retries since the last success, for the exponential back-off.
+    pub retries: u32,
 }
 
 impl Consumer {
@@ -290,6 +296,7 @@ impl Consumer {
             task_failed: None,
             publisher: None,
             retry_timer: None,
+            retries: 0,
         }
     }
 
@@ -923,11 +930,21 @@ impl Cluster {
         if c.retry_timer.is_some() {
             return;
         }
-        let delay = delay.unwrap_or(c.config.retry_backoff_ms);
+        c.retries = c.retries.saturating_add(1);
+        let backoff = super::producer::retry_backoff_ms(
+            c.config.retry_backoff_ms,
+            c.config.retry_backoff_max_ms,
+            c.retries,
+        );
+        let background = backoff >= c.config.retry_backoff_max_ms.max(c.config.retry_backoff_ms);
+        let delay = delay.unwrap_or(backoff);
         let timer = self.set_timer(
             Node::Consumer(consumer),
             delay,
-            Timer::ConsumerRetry { consumer },
+            Timer::ConsumerRetry {
+                consumer,
+                background,
+            },
         );
         self.consumers
             .get_mut(&consumer)
@@ -1008,6 +1025,19 @@ impl Cluster {
                 self.consumer_schedule_retry(consumer, None);
             }
         }
+    }
+
+    /// The coordinator's broker died: the connection resets and pending requests fail.
+    pub(crate) fn consumer_coordinator_disconnected(&mut self, consumer: u32, broker: BrokerId) {
+        let Some(c) = self.consumer_mut(consumer) else {
+            return;
+        };
+        if c.state == MemberState::Syncing {
+            c.state = MemberState::Joining;
+        }
+        c.lookups_in_flight.clear();
+        let error = BrokerError::NetworkException { broker };
+        self.consumer_lost_coordinator(consumer, &error, None);
     }
 
     fn consumer_lost_coordinator(
@@ -1210,6 +1240,7 @@ impl Cluster {
                     );
                 }
                 let c = self.consumers.get_mut(&consumer).expect("alive");
+                c.retries = 0;
                 c.forget(&revoked);
                 c.assignment = assigned.clone();
                 c.assignment.sort();
@@ -1730,6 +1761,7 @@ impl Cluster {
         if current {
             match result {
                 Ok((records, _)) => {
+                    c.retries = 0;
                     c.buffer
                         .extend(records.into_iter().map(|r| (partition.clone(), r)));
                 }
@@ -1945,6 +1977,7 @@ impl Cluster {
         };
         match result {
             Ok(()) => {
+                c.retries = 0;
                 c.commits.remove(&request_id);
                 for (tp, offset) in &commit.offsets {
                     c.committed.insert(tp.clone(), *offset);

@@ -1367,15 +1367,41 @@ impl Cluster {
             .cloned()
             .collect();
         let mut timers = Vec::new();
+        let mut waiting = Vec::new();
         for name in &leaving {
             if let Some(group) = node.groups.remove(name) {
                 timers.extend(group.initial_delay_timer);
                 timers.extend(group.rebalance_timer);
                 timers.extend(group.members.values().filter_map(|m| m.session_timer));
+                let parked_join = group.state == GroupState::PreparingRebalance;
+                for member in group.members.values() {
+                    if (parked_join && member.joined) || member.awaiting_sync {
+                        waiting.push((name.clone(), member.consumer, member.awaiting_sync));
+                    }
+                }
             }
         }
         for timer in timers {
             self.network.cancel(timer);
+        }
+        // Requests parked in the join and sync purgatories are answered NOT_COORDINATOR.
+        for (group, consumer, sync) in waiting {
+            let error = BrokerError::NotCoordinator {
+                group: group.clone(),
+                broker,
+            };
+            let payload = if sync {
+                Payload::SyncGroupResponse {
+                    group,
+                    result: Err(error),
+                }
+            } else {
+                Payload::JoinGroupResponse {
+                    group,
+                    result: Err(error),
+                }
+            };
+            self.send(Node::Broker(broker), Node::Consumer(consumer), payload);
         }
     }
 }

@@ -201,8 +201,10 @@ pub enum Timer {
     InitialRebalanceDelay { broker: BrokerId, group: String },
     /// The rebalance timeout (the members' `max.poll.interval.ms`) is over.
     RebalanceTimeout { broker: BrokerId, group: String },
-    /// A consumer's `retry.backoff.ms` (or request timeout) is over.
-    ConsumerRetry { consumer: u32 },
+    /// A consumer's `retry.backoff.ms` (or request timeout) is over. Once the back-off has
+    /// grown to its maximum the consumer keeps retrying in the background: a group whose
+    /// coordinator cannot be reached does not keep "run until idle" busy forever.
+    ConsumerRetry { consumer: u32, background: bool },
 }
 
 impl Timer {
@@ -212,7 +214,12 @@ impl Timer {
     pub fn is_background(&self) -> bool {
         matches!(
             self,
-            Timer::ConsumerHeartbeat { .. } | Timer::MemberSessionExpired { .. }
+            Timer::ConsumerHeartbeat { .. }
+                | Timer::MemberSessionExpired { .. }
+                | Timer::ConsumerRetry {
+                    background: true,
+                    ..
+                }
         )
     }
 }

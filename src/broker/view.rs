@@ -357,7 +357,18 @@ impl Cluster {
                 let group = self.group(&name);
                 let offsets = group
                     .map(|g| {
-                        g.offsets
+                        // Committed partitions, and assigned ones without a commit yet.
+                        let mut partitions: BTreeMap<TopicPartition, Option<u64>> = g
+                            .offsets
+                            .iter()
+                            .map(|(tp, &o)| (tp.clone(), Some(o)))
+                            .collect();
+                        for member in g.members.values() {
+                            for tp in &member.assignment {
+                                partitions.entry(tp.clone()).or_insert(None);
+                            }
+                        }
+                        partitions
                             .iter()
                             .map(|(tp, &committed)| {
                                 let end_offset = self
@@ -368,9 +379,9 @@ impl Cluster {
                                 GroupOffsetView {
                                     topic: tp.topic.clone(),
                                     partition: tp.partition,
-                                    committed: Some(committed),
+                                    committed,
                                     end_offset,
-                                    lag: Some(end_offset.saturating_sub(committed)),
+                                    lag: committed.map(|c| end_offset.saturating_sub(c)),
                                 }
                             })
                             .collect()
