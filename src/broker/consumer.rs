@@ -2120,6 +2120,238 @@ mod tests {
         }
     }
 
+    use crate::broker::{Cluster, ClusterConfig, Command, EventKind};
+
+    /// A 3-broker cluster with topic "t" (3 partitions, RF 3) and `records` keyed records.
+    fn cluster_with_records(records: u32) -> Cluster {
+        let config = ClusterConfig {
+            offsets_topic_num_partitions: 3,
+            ..ClusterConfig::default()
+        };
+        let mut cluster = Cluster::new(config, 5);
+        cluster
+            .apply(Command::CreateTopic {
+                name: "t".into(),
+                partitions: 3,
+                replication_factor: 3,
+                configs: Default::default(),
+            })
+            .unwrap();
+        cluster
+            .apply(Command::AddProducer {
+                config: Default::default(),
+            })
+            .unwrap();
+        for i in 0..records {
+            cluster
+                .apply(Command::Produce {
+                    producer: 1,
+                    topic: "t".into(),
+                    key: Some(format!("k{i}")),
+                    value: Some("v".into()),
+                    headers: vec![],
+                    partition: None,
+                    count: 1,
+                })
+                .unwrap();
+        }
+        cluster.run_until_idle();
+        cluster
+    }
+
+    fn join(cluster: &mut Cluster, config: ConsumerConfig) -> u32 {
+        cluster.apply(Command::AddConsumer { config }).unwrap();
+        let consumer = *cluster.consumers().keys().next_back().unwrap();
+        cluster
+            .apply(Command::Subscribe {
+                consumer,
+                topics: vec!["t".into()],
+            })
+            .unwrap();
+        consumer
+    }
+
+    fn in_group(reset: AutoOffsetReset) -> ConsumerConfig {
+        ConsumerConfig {
+            group_id: Some("g".into()),
+            auto_offset_reset: reset,
+            ..ConsumerConfig::default()
+        }
+    }
+
+    fn processed_offsets(events: &[crate::broker::Event]) -> Vec<(String, u64)> {
+        events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::RecordProcessed {
+                    partition, offset, ..
+                } => Some((partition.to_string(), *offset)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn earliest_reads_everything_latest_only_what_comes_next_and_none_refuses() {
+        let mut cluster = cluster_with_records(6);
+        let earliest = join(&mut cluster, in_group(AutoOffsetReset::Earliest));
+        cluster.run_until_idle();
+        cluster.apply(Command::Poll { consumer: earliest }).unwrap();
+        assert_eq!(processed_offsets(&cluster.run_until_idle()).len(), 6);
+
+        let mut cluster = cluster_with_records(6);
+        let latest = join(&mut cluster, in_group(AutoOffsetReset::Latest));
+        cluster.run_until_idle();
+        cluster.apply(Command::Poll { consumer: latest }).unwrap();
+        assert!(processed_offsets(&cluster.run_until_idle()).is_empty());
+
+        let mut cluster = cluster_with_records(6);
+        let none = join(&mut cluster, in_group(AutoOffsetReset::None));
+        let events = cluster.run_until_idle();
+        assert!(events.iter().any(|e| matches!(&e.kind, EventKind::ConsumerError { error, .. } if error == "NoOffsetForPartition")));
+        assert!(matches!(
+            cluster.apply(Command::Poll { consumer: none }),
+            Err(BrokerError::NoOffsetForPartition { .. })
+        ));
+    }
+
+    #[test]
+    fn max_poll_records_bounds_one_poll_and_the_rest_come_next() {
+        let mut cluster = cluster_with_records(9);
+        let consumer = join(
+            &mut cluster,
+            ConsumerConfig {
+                max_poll_records: 4,
+                ..in_group(AutoOffsetReset::Earliest)
+            },
+        );
+        cluster.run_until_idle();
+        let mut counts = Vec::new();
+        for _ in 0..4 {
+            let mut events = cluster.apply(Command::Poll { consumer }).unwrap();
+            events.extend(cluster.run_until_idle());
+            counts.push(processed_offsets(&events).len());
+        }
+        assert_eq!(counts.iter().sum::<usize>(), 9);
+        assert!(counts.iter().all(|&n| n <= 4), "{counts:?}");
+    }
+
+    #[test]
+    fn a_consumer_that_stops_polling_leaves_after_max_poll_interval() {
+        let mut cluster = cluster_with_records(0);
+        let consumer = join(
+            &mut cluster,
+            ConsumerConfig {
+                max_poll_interval_ms: 60_000,
+                ..in_group(AutoOffsetReset::Earliest)
+            },
+        );
+        cluster.run_until_idle();
+        let events = cluster.apply(Command::AdvanceClock { ms: 70_000 }).unwrap();
+        assert!(events.iter().any(
+            |e| matches!(&e.kind, EventKind::ConsumerError { error, .. } if error == "PollTimeout")
+        ));
+        assert!(events.iter().any(|e| matches!(&e.kind, EventKind::MemberRemoved { reason, .. } if reason.contains("LeaveGroup"))));
+        assert!(cluster.consumers()[&consumer].assignment.is_empty());
+        // The next poll joins again.
+        cluster.apply(Command::Poll { consumer }).unwrap();
+        cluster.run_until_idle();
+        assert_eq!(cluster.consumers()[&consumer].assignment.len(), 3);
+    }
+
+    #[test]
+    fn a_static_member_that_restarts_within_the_session_keeps_its_partitions_without_a_rebalance() {
+        let mut cluster = cluster_with_records(0);
+        let config = |i: &str| ConsumerConfig {
+            group_instance_id: Some(i.into()),
+            ..in_group(AutoOffsetReset::Earliest)
+        };
+        let a = join(&mut cluster, config("a"));
+        let b = join(&mut cluster, config("b"));
+        cluster.run_until_idle();
+        let before = cluster.consumers()[&b].assignment.clone();
+        let generation = cluster.group("g").unwrap().generation;
+        cluster
+            .apply(Command::CrashConsumer { consumer: b })
+            .unwrap();
+        cluster.apply(Command::AdvanceClock { ms: 10_000 }).unwrap();
+        cluster
+            .apply(Command::RestartConsumer { consumer: b })
+            .unwrap();
+        let events = cluster.run_until_idle();
+        assert!(
+            !events
+                .iter()
+                .any(|e| matches!(e.kind, EventKind::GroupStateChanged { .. })),
+            "no rebalance"
+        );
+        assert_eq!(cluster.group("g").unwrap().generation, generation);
+        assert_eq!(cluster.consumers()[&b].assignment, before);
+        assert_eq!(cluster.consumers()[&a].assignment.len() + before.len(), 3);
+    }
+
+    #[test]
+    fn a_committed_offset_that_fell_out_of_the_log_is_reset() {
+        let mut cluster = cluster_with_records(0);
+        let consumer = join(&mut cluster, in_group(AutoOffsetReset::Earliest));
+        cluster.run_until_idle();
+        // Commit offset 40 of t-0, which does not exist: the fetch says OffsetOutOfRange.
+        cluster
+            .apply(Command::Seek {
+                consumer,
+                topic: "t".into(),
+                partition: 0,
+                offset: 40,
+            })
+            .unwrap();
+        cluster.apply(Command::Poll { consumer }).unwrap();
+        let events = cluster.run_until_idle();
+        assert!(
+            events.iter().any(|e| e.text.contains("OffsetOutOfRange")),
+            "{events:#?}"
+        );
+        let tp = TopicPartition::new("t", 0);
+        assert_eq!(cluster.consumers()[&consumer].positions.get(&tp), Some(&0));
+    }
+
+    #[test]
+    fn a_dead_coordinator_moves_and_the_group_keeps_its_offsets() {
+        let mut cluster = cluster_with_records(6);
+        let a = join(&mut cluster, in_group(AutoOffsetReset::Earliest));
+        let b = join(&mut cluster, in_group(AutoOffsetReset::Earliest));
+        cluster.run_until_idle();
+        for consumer in [a, b] {
+            cluster.apply(Command::Poll { consumer }).unwrap();
+            cluster.run_until_idle();
+            cluster
+                .apply(Command::Commit {
+                    consumer,
+                    sync: true,
+                })
+                .unwrap();
+            cluster.run_until_idle();
+        }
+        let old = cluster.coordinator_of("g").unwrap();
+        let committed = cluster.group("g").unwrap().offsets.clone();
+        assert_eq!(committed.values().sum::<u64>(), 6);
+        cluster.apply(Command::CrashBroker { broker: old }).unwrap();
+        let events = cluster.run_until_idle();
+        let new = cluster.coordinator_of("g").unwrap();
+        assert_ne!(new, old);
+        assert!(events.iter().any(
+            |e| matches!(&e.kind, EventKind::CoordinatorLoaded { broker, .. } if *broker == new)
+        ));
+        // The members find it on their next heartbeat.
+        cluster.apply(Command::AdvanceClock { ms: 10_000 }).unwrap();
+        assert!(cluster
+            .consumers()
+            .values()
+            .all(|c| c.coordinator == Some(new)));
+        let group = cluster.group("g").unwrap();
+        assert_eq!(group.offsets, committed);
+        assert_eq!(group.state, crate::broker::group::GroupState::Stable);
+    }
+
     #[test]
     fn failure_rules_say_why_a_record_fails() {
         let rule = FailureRule::ValueContains("boom".into());

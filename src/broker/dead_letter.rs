@@ -815,6 +815,7 @@ impl Cluster {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::broker::Cluster;
 
     fn record(headers: &[(&str, &str)]) -> Record {
         Record {
@@ -877,6 +878,116 @@ mod tests {
             identity(&TopicPartition::new("orders-retry", 2), &copy),
             (tp, 7)
         );
+    }
+
+    fn group_with_failing_record(policy: ErrorPolicy) -> (Cluster, Vec<crate::broker::Event>) {
+        use crate::broker::consumer::{AutoOffsetReset, ConsumerConfig};
+        use crate::broker::{ClusterConfig, Command};
+        let config = ClusterConfig {
+            offsets_topic_num_partitions: 1,
+            ..ClusterConfig::default()
+        };
+        let mut cluster = Cluster::new(config, 3);
+        let commands = vec![
+            Command::CreateTopic {
+                name: "t".into(),
+                partitions: 2,
+                replication_factor: 3,
+                configs: Default::default(),
+            },
+            Command::AddProducer {
+                config: Default::default(),
+            },
+            Command::Produce {
+                producer: 1,
+                topic: "t".into(),
+                key: Some("k".into()),
+                value: Some("boom".into()),
+                headers: vec![],
+                partition: Some(1),
+                count: 1,
+            },
+            Command::Produce {
+                producer: 1,
+                topic: "t".into(),
+                key: Some("k".into()),
+                value: Some("fine".into()),
+                headers: vec![],
+                partition: Some(1),
+                count: 1,
+            },
+            Command::AddConsumer {
+                config: ConsumerConfig {
+                    group_id: Some("g".into()),
+                    auto_offset_reset: AutoOffsetReset::Earliest,
+                    ..ConsumerConfig::default()
+                },
+            },
+            Command::SetFailureRule {
+                consumer: 1,
+                rule: Some(crate::broker::consumer::FailureRule::ValueContains(
+                    "boom".into(),
+                )),
+            },
+            Command::SetErrorHandling {
+                group: "g".into(),
+                policy,
+            },
+            Command::Subscribe {
+                consumer: 1,
+                topics: vec!["t".into()],
+            },
+        ];
+        for command in commands {
+            cluster.apply(command).unwrap();
+        }
+        cluster.run_until_idle();
+        let mut events = cluster
+            .apply(crate::broker::Command::Poll { consumer: 1 })
+            .unwrap();
+        events.extend(cluster.run_until_idle());
+        (cluster, events)
+    }
+
+    #[test]
+    fn connect_with_tolerance_none_stops_the_task_at_the_failure() {
+        let policy = ErrorPolicy::Connect {
+            tolerance: Tolerance::None,
+            dlq_topic: None,
+            context_headers: false,
+            dlq_replication_factor: 3,
+        };
+        let (mut cluster, events) = group_with_failing_record(policy);
+        let processed = events
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::RecordProcessed { .. }))
+            .count();
+        assert_eq!(
+            processed, 1,
+            "the record after the failure is not processed"
+        );
+        assert!(cluster.consumers()[&1].task_failed.is_some());
+        assert!(matches!(
+            cluster.apply(crate::broker::Command::Poll { consumer: 1 }),
+            Err(BrokerError::IllegalState { .. })
+        ));
+        assert_eq!(cluster.view().consumers[0].status, "failed");
+    }
+
+    #[test]
+    fn the_older_dlt_suffix_and_a_single_attempt_go_straight_to_the_dead_letter_topic() {
+        let policy = ErrorPolicy::Spring {
+            attempts: 1,
+            backoff: Backoff::default(),
+            dlt_suffix: ".DLT".into(),
+        };
+        let (cluster, _) = group_with_failing_record(policy);
+        assert!(!cluster.topics().contains_key("t-retry"));
+        let dlt = TopicPartition::new("t.DLT", 1);
+        let leader = cluster.topics()["t.DLT"].partitions[1].leader.unwrap();
+        let records = cluster.records(leader, &dlt, 0, 10);
+        assert_eq!(records.len(), 1, "same partition as the original");
+        assert_eq!(records[0].value.as_deref(), Some("boom"));
     }
 
     #[test]
