@@ -25,7 +25,8 @@ const USAGE: &str = "usage:
   kplay assign FILE.json [--json]                    run one consumer group assignment (range, roundrobin,
                                                      sticky, cooperative-sticky)
   kplay describe                                     print a fresh default cluster
-  kplay bench [--records N] [--burst N] [--json]     produce -> replicate throughput and memory";
+  kplay bench [--records N] [--burst N] [--json]     produce -> replicate throughput and memory
+  kplay bench --consume [--records N] [--json]       a group of 3 consuming, committing after each poll";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -171,6 +172,7 @@ fn bench(args: &[String]) -> Result<String, String> {
     let mut burst: u32 = 10_000;
     let mut runs: u64 = 5;
     let mut json = false;
+    let mut consume = false;
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
         let mut number = |name: &str| -> Result<u64, String> {
@@ -186,8 +188,12 @@ fn bench(args: &[String]) -> Result<String, String> {
             "--burst" => burst = number("--burst")?.min(100_000) as u32,
             "--runs" => runs = number("--runs")?.min(20),
             "--json" => json = true,
+            "--consume" => consume = true,
             other => return Err(format!("unknown option '{other}'")),
         }
+    }
+    if consume {
+        return Ok(bench_consume(records, runs, json));
     }
     // Several runs, the median reported: one run on a shared machine is noise.
     let mut reports: Vec<_> = (0..runs)
@@ -218,6 +224,37 @@ fn bench(args: &[String]) -> Result<String, String> {
         report.hops,
         report.overhead_bytes_per_record,
     ))
+}
+
+fn bench_consume(records: u64, runs: u64, json: bool) -> String {
+    let mut reports: Vec<_> = (0..runs)
+        .map(|_| kafka_playground::bench::consume_group(records, 3))
+        .collect();
+    reports.sort_by(|a, b| a.records_per_second.total_cmp(&b.records_per_second));
+    let slowest = reports[0].records_per_second;
+    let fastest = reports[reports.len() - 1].records_per_second;
+    let report = reports.swap_remove(reports.len() / 2);
+    if json {
+        return serde_json::to_string_pretty(&report).expect("reports serialize") + "\n";
+    }
+    format!(
+        "consume (a group of {} over {} partitions, max.poll.records=500, commitSync after each poll)\n\
+         records:            {}\n\
+         polls:              {}\n\
+         elapsed:            {:.3} s\n\
+         throughput:         {:.0} records/s (median of {} runs; slowest {:.0}, fastest {:.0})\n\
+         hops delivered:     {}\n",
+        report.consumers,
+        report.partitions,
+        report.records,
+        report.polls,
+        report.elapsed_seconds,
+        report.records_per_second,
+        runs,
+        slowest,
+        fastest,
+        report.hops,
+    )
 }
 
 /// The `kplay assign` input: `{"strategy", "topics": {name: partitions}, "members": {id: {...}}}`.
