@@ -862,6 +862,9 @@ mod groups {
         /// Runs until idle, but never more than a bounded number of hops: a group that
         /// keeps the network busy forever is a bug (livelock).
         fn idle(&mut self) {
+            if self.livelock {
+                return;
+            }
             for _ in 0..200_000 {
                 if self.cluster.is_idle() {
                     return;
@@ -885,7 +888,10 @@ mod groups {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+        // `PROPTEST_CASES=10000 cargo test --release --test properties groups` for a long run.
+        #![proptest_config(ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(96)
+        ))]
 
         #[test]
         fn a_group_loses_no_record_and_never_shares_a_partition_within_a_generation(

@@ -195,14 +195,11 @@ fn bench(args: &[String]) -> Result<String, String> {
     if consume {
         return Ok(bench_consume(records, runs, json));
     }
-    // Several runs, the median reported: one run on a shared machine is noise.
-    let mut reports: Vec<_> = (0..runs)
-        .map(|_| kafka_playground::bench::produce_replicate(records, burst))
-        .collect();
-    reports.sort_by(|a, b| a.records_per_second.total_cmp(&b.records_per_second));
-    let slowest = reports[0].records_per_second;
-    let fastest = reports[reports.len() - 1].records_per_second;
-    let report = reports.swap_remove(reports.len() / 2);
+    let (report, slowest, fastest) = median_run(
+        runs,
+        || kafka_playground::bench::produce_replicate(records, burst),
+        |r| r.records_per_second,
+    );
     if json {
         return Ok(serde_json::to_string_pretty(&report).expect("reports serialize") + "\n");
     }
@@ -226,14 +223,23 @@ fn bench(args: &[String]) -> Result<String, String> {
     ))
 }
 
+/// Runs `run` `runs` times and returns the median run with the slowest and fastest rate:
+/// one run on a shared machine is noise.
+fn median_run<R>(runs: u64, run: impl Fn() -> R, rate: impl Fn(&R) -> f64) -> (R, f64, f64) {
+    let mut reports: Vec<R> = (0..runs.max(1)).map(|_| run()).collect();
+    reports.sort_by(|a, b| rate(a).total_cmp(&rate(b)));
+    let slowest = rate(&reports[0]);
+    let fastest = rate(&reports[reports.len() - 1]);
+    let median = reports.swap_remove(reports.len() / 2);
+    (median, slowest, fastest)
+}
+
 fn bench_consume(records: u64, runs: u64, json: bool) -> String {
-    let mut reports: Vec<_> = (0..runs)
-        .map(|_| kafka_playground::bench::consume_group(records, 3))
-        .collect();
-    reports.sort_by(|a, b| a.records_per_second.total_cmp(&b.records_per_second));
-    let slowest = reports[0].records_per_second;
-    let fastest = reports[reports.len() - 1].records_per_second;
-    let report = reports.swap_remove(reports.len() / 2);
+    let (report, slowest, fastest) = median_run(
+        runs,
+        || kafka_playground::bench::consume_group(records, 3),
+        |r| r.records_per_second,
+    );
     if json {
         return serde_json::to_string_pretty(&report).expect("reports serialize") + "\n";
     }

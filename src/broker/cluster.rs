@@ -458,17 +458,22 @@ impl Cluster {
     /// (a timer for a crashed broker) are skipped, so a step shows something unless the
     /// network is idle.
     pub fn step(&mut self) -> Vec<Event> {
-        self.step_including(false)
+        self.step_including(None)
     }
 
-    /// One hop; background timers count only while other work is in flight, unless
-    /// `background` (the clock is being advanced).
-    fn step_including(&mut self, background: bool) -> Vec<Event> {
+    /// One hop. Background timers count only while other work is in flight, unless the
+    /// clock is being advanced `until` a tick: then everything due by then counts, and
+    /// nothing later.
+    fn step_including(&mut self, until: Option<u64>) -> Vec<Event> {
         self.out.clear();
         // Quiet deliveries are skipped, but never without end: a step returns after at most
         // this many, so the page stays responsive whatever the queue holds.
         for _ in 0..MAX_QUIET_HOPS_PER_STEP {
-            if !self.out.is_empty() || (!background && self.network.is_idle()) {
+            let more = match until {
+                None => !self.network.is_idle(),
+                Some(until) => self.network.next_deliver_tick().is_some_and(|t| t <= until),
+            };
+            if !self.out.is_empty() || !more {
                 break;
             }
             let Some(message) = self.network.pop_next() else {
@@ -1618,6 +1623,23 @@ impl Cluster {
                 self.network.cancel(timer);
             }
         }
+        // Follower fetches parked in its purgatories die with the connection: those
+        // followers fetch again (from it when it returns, or from a new leader).
+        let parked: Vec<(BrokerId, TopicPartition)> = self.brokers[&broker]
+            .replicas
+            .iter()
+            .flat_map(|(tp, replica)| match &replica.role {
+                ReplicaRole::Leader { followers, .. } => followers
+                    .iter()
+                    .filter(|(_, state)| state.parked_fetch.is_some())
+                    .map(|(&f, _)| (f, tp.clone()))
+                    .collect(),
+                ReplicaRole::Follower { .. } => Vec::new(),
+            })
+            .collect();
+        for (follower, partition) in parked {
+            self.follower_fetch_lost(follower, &partition);
+        }
         let node = self.brokers.get_mut(&broker).expect("checked");
         for replica in node.replicas.values_mut() {
             for timer in replica.role.timers() {
@@ -1869,7 +1891,7 @@ impl Cluster {
         let until = self.tick + ms;
         let mut collected = Vec::new();
         while self.network.next_deliver_tick().is_some_and(|t| t <= until) {
-            collected.extend(self.step_including(true));
+            collected.extend(self.step_including(Some(until)));
         }
         self.tick = until;
         self.out = collected;

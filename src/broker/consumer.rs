@@ -381,6 +381,16 @@ impl Cluster {
         Ok(c)
     }
 
+    /// A consumer's request to a broker.
+    fn send_to_broker(&mut self, consumer: u32, broker: BrokerId, payload: Payload) {
+        self.send(Node::Consumer(consumer), Node::Broker(broker), payload);
+    }
+
+    /// A broker's answer to a consumer.
+    pub(crate) fn send_to_consumer(&mut self, broker: BrokerId, consumer: u32, payload: Payload) {
+        self.send(Node::Broker(broker), Node::Consumer(consumer), payload);
+    }
+
     // ----- commands ------------------------------------------------------------------------
 
     pub(crate) fn add_consumer(&mut self, config: ConsumerConfig) -> Result<(), BrokerError> {
@@ -886,11 +896,7 @@ impl Cluster {
             session_timeout_ms: c.config.session_timeout_ms,
             rebalance_timeout_ms: c.config.max_poll_interval_ms,
         };
-        self.send(
-            Node::Consumer(consumer),
-            Node::Broker(coordinator),
-            Payload::JoinGroup(request),
-        );
+        self.send_to_broker(consumer, coordinator, Payload::JoinGroup(request));
     }
 
     fn consumer_find_coordinator(&mut self, consumer: u32) {
@@ -913,11 +919,7 @@ impl Cluster {
                     .get_mut(&consumer)
                     .expect("alive")
                     .finding_coordinator = true;
-                self.send(
-                    Node::Consumer(consumer),
-                    Node::Broker(broker),
-                    Payload::FindCoordinator { group },
-                );
+                self.send_to_broker(consumer, broker, Payload::FindCoordinator { group });
             }
             None => self.consumer_schedule_retry(consumer, None),
         }
@@ -1132,9 +1134,9 @@ impl Cluster {
                 }
                 let coordinator = self.consumers[&consumer].coordinator;
                 if let Some(coordinator) = coordinator {
-                    self.send(
-                        Node::Consumer(consumer),
-                        Node::Broker(coordinator),
+                    self.send_to_broker(
+                        consumer,
+                        coordinator,
                         Payload::SyncGroup {
                             group,
                             generation: join.generation,
@@ -1365,9 +1367,9 @@ impl Cluster {
             c.generation,
             c.member_id.clone(),
         );
-        self.send(
-            Node::Consumer(consumer),
-            Node::Broker(coordinator),
+        self.send_to_broker(
+            consumer,
+            coordinator,
             Payload::Heartbeat {
                 group,
                 generation,
@@ -1434,9 +1436,9 @@ impl Cluster {
             c.member_id.clear();
         }
         if let (true, Some(coordinator), false) = (dynamic, coordinator, member_id.is_empty()) {
-            self.send(
-                Node::Consumer(consumer),
-                Node::Broker(coordinator),
+            self.send_to_broker(
+                consumer,
+                coordinator,
                 Payload::LeaveGroup { group, member_id },
             );
         }
@@ -1465,9 +1467,9 @@ impl Cluster {
         match (c.group().map(str::to_string), c.coordinator) {
             (Some(group), Some(coordinator)) => {
                 c.lookups_in_flight.extend(missing.iter().cloned());
-                self.send(
-                    Node::Consumer(consumer),
-                    Node::Broker(coordinator),
+                self.send_to_broker(
+                    consumer,
+                    coordinator,
                     Payload::OffsetFetch {
                         group,
                         partitions: missing,
@@ -1562,9 +1564,9 @@ impl Cluster {
             EventKind::PositionReset { consumer, partition: tp.clone(), reset: reset_name(reset).into() },
             format!("consumer {consumer}: {why}; auto.offset.reset={} asks the leader of {tp} for its {} offset", reset_name(reset), if reset == AutoOffsetReset::Earliest { "earliest" } else { "latest (the high watermark)" }),
         );
-        self.send(
-            Node::Consumer(consumer),
-            Node::Broker(leader),
+        self.send_to_broker(
+            consumer,
+            leader,
             Payload::ListOffsets {
                 partition: tp,
                 earliest: reset == AutoOffsetReset::Earliest,
@@ -1591,9 +1593,9 @@ impl Cluster {
                 broker,
             }),
         };
-        self.send(
-            Node::Broker(broker),
-            Node::Consumer(consumer),
+        self.send_to_consumer(
+            broker,
+            consumer,
             Payload::ListOffsetsResponse { partition, result },
         );
     }
@@ -1663,9 +1665,9 @@ impl Cluster {
                 .expect("alive")
                 .fetches_in_flight
                 .insert(tp.clone());
-            self.send(
-                Node::Consumer(consumer),
-                Node::Broker(leader),
+            self.send_to_broker(
+                consumer,
+                leader,
                 Payload::ConsumerFetch {
                     partition: tp,
                     fetch_offset: offset,
@@ -1734,9 +1736,9 @@ impl Cluster {
                 }
             },
         };
-        self.send(
-            Node::Broker(broker),
-            Node::Consumer(consumer),
+        self.send_to_consumer(
+            broker,
+            consumer,
             Payload::ConsumerFetchResponse {
                 partition,
                 fetch_offset,
@@ -1949,9 +1951,9 @@ impl Cluster {
             })
             .collect();
         for (request_id, commit) in unsent {
-            self.send(
-                Node::Consumer(consumer),
-                Node::Broker(coordinator),
+            self.send_to_broker(
+                consumer,
+                coordinator,
                 Payload::OffsetCommit {
                     group: group.clone(),
                     generation: commit.generation,
@@ -2312,6 +2314,30 @@ mod tests {
         );
         let tp = TopicPartition::new("t", 0);
         assert_eq!(cluster.consumers()[&consumer].positions.get(&tp), Some(&0));
+    }
+
+    #[test]
+    fn retries_while_every_broker_is_down_never_carry_the_clock_past_its_target() {
+        let mut cluster = cluster_with_records(0);
+        join(&mut cluster, in_group(AutoOffsetReset::Earliest));
+        cluster.run_until_idle();
+        for broker in 1..=3 {
+            cluster.apply(Command::CrashBroker { broker }).unwrap();
+        }
+        let start = cluster.tick();
+        cluster.apply(Command::AdvanceClock { ms: 10_000 }).unwrap();
+        assert_eq!(cluster.tick(), start + 10_000);
+        cluster.run_until_idle();
+        for broker in 1..=3 {
+            cluster.apply(Command::RestartBroker { broker }).unwrap();
+        }
+        cluster.run_until_idle();
+        cluster.apply(Command::AdvanceClock { ms: 10_000 }).unwrap();
+        cluster.run_until_idle();
+        assert_eq!(
+            cluster.group("g").unwrap().state,
+            crate::broker::group::GroupState::Stable
+        );
     }
 
     #[test]

@@ -349,9 +349,9 @@ impl Cluster {
                     group: group.clone(),
                 }),
         };
-        self.send(
-            Node::Broker(broker),
-            Node::Consumer(consumer),
+        self.send_to_consumer(
+            broker,
+            consumer,
             Payload::FindCoordinatorResponse { group, result },
         );
     }
@@ -366,9 +366,9 @@ impl Cluster {
     ) {
         let group_id = request.group.clone();
         let reply = |cluster: &mut Cluster, result: Result<JoinGroupResult, BrokerError>| {
-            cluster.send(
-                Node::Broker(broker),
-                Node::Consumer(consumer),
+            cluster.send_to_consumer(
+                broker,
+                consumer,
                 Payload::JoinGroupResponse {
                     group: group_id.clone(),
                     result,
@@ -470,6 +470,49 @@ impl Cluster {
                     reply(self, Ok(result));
                     return;
                 }
+            }
+        }
+        // A known member joining with the metadata it joined with does not start another
+        // round: in CompletingRebalance it gets this generation's answer again, in Stable
+        // too unless it leads (`GroupCoordinator.updateMemberAndRebalance` only on a change).
+        let group = self.group_mut(broker, &request.group).expect("exists");
+        if let Some(existing) = group.members.get(&member_id) {
+            let unchanged = existing.protocols == request.protocols
+                && existing.topics == request.topics
+                && existing.owned == request.owned;
+            let is_leader = group.leader.as_deref() == Some(member_id.as_str());
+            let answer_now = unchanged
+                && match group.state {
+                    GroupState::CompletingRebalance => true,
+                    GroupState::Stable => !is_leader,
+                    _ => false,
+                };
+            if answer_now {
+                let members = if is_leader {
+                    group
+                        .members
+                        .values()
+                        .map(|m| Member {
+                            member_id: m.member_id.clone(),
+                            group_instance_id: m.group_instance_id.clone(),
+                            topics: m.topics.clone(),
+                            owned: m.owned.clone(),
+                            generation: Some(m.owned_generation),
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                let result = JoinGroupResult {
+                    generation: group.generation,
+                    protocol: group.protocol.unwrap_or(Strategy::Range),
+                    leader: group.leader.clone().unwrap_or_default(),
+                    member_id: member_id.clone(),
+                    members,
+                };
+                self.coordinator_reset_session(broker, &request.group, &member_id);
+                reply(self, Ok(result));
+                return;
             }
         }
         let group = self.group_mut(broker, &request.group).expect("exists");
@@ -589,9 +632,9 @@ impl Cluster {
             self.network.cancel(timer);
         }
         for consumer in waiting {
-            self.send(
-                Node::Broker(broker),
-                Node::Consumer(consumer),
+            self.send_to_consumer(
+                broker,
+                consumer,
                 Payload::SyncGroupResponse {
                     group: group.to_string(),
                     result: Err(BrokerError::RebalanceInProgress {
@@ -734,9 +777,9 @@ impl Cluster {
             } else {
                 Vec::new()
             };
-            self.send(
-                Node::Broker(broker),
-                Node::Consumer(consumer),
+            self.send_to_consumer(
+                broker,
+                consumer,
                 Payload::JoinGroupResponse {
                     group: group.to_string(),
                     result: Ok(JoinGroupResult {
@@ -763,9 +806,9 @@ impl Cluster {
         assignments: BTreeMap<String, Vec<TopicPartition>>,
     ) {
         let reply = |cluster: &mut Cluster, result: Result<Vec<TopicPartition>, BrokerError>| {
-            cluster.send(
-                Node::Broker(broker),
-                Node::Consumer(consumer),
+            cluster.send_to_consumer(
+                broker,
+                consumer,
                 Payload::SyncGroupResponse {
                     group: group.clone(),
                     result,
@@ -821,9 +864,9 @@ impl Cluster {
                 );
                 self.coordinator_store_group(broker, &group);
                 for (waiting_consumer, assignment) in waiting {
-                    self.send(
-                        Node::Broker(broker),
-                        Node::Consumer(waiting_consumer),
+                    self.send_to_consumer(
+                        broker,
+                        waiting_consumer,
                         Payload::SyncGroupResponse {
                             group: group.clone(),
                             result: Ok(assignment),
@@ -896,9 +939,9 @@ impl Cluster {
         ) {
             self.coordinator_reset_session(broker, &group, &member_id);
         }
-        self.send(
-            Node::Broker(broker),
-            Node::Consumer(consumer),
+        self.send_to_consumer(
+            broker,
+            consumer,
             Payload::HeartbeatResponse { group, error },
         );
     }
@@ -1083,9 +1126,9 @@ impl Cluster {
                 g.offsets.insert(tp.clone(), *offset);
             }
         });
-        self.send(
-            Node::Broker(broker),
-            Node::Consumer(consumer),
+        self.send_to_consumer(
+            broker,
+            consumer,
             Payload::OffsetCommitResponse {
                 group,
                 request_id,
@@ -1145,9 +1188,9 @@ impl Cluster {
                     .collect())
             }
         };
-        self.send(
-            Node::Broker(broker),
-            Node::Consumer(consumer),
+        self.send_to_consumer(
+            broker,
+            consumer,
             Payload::OffsetFetchResponse { group, result },
         );
     }
@@ -1401,7 +1444,7 @@ impl Cluster {
                     result: Err(error),
                 }
             };
-            self.send(Node::Broker(broker), Node::Consumer(consumer), payload);
+            self.send_to_consumer(broker, consumer, payload);
         }
     }
 }

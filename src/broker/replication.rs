@@ -120,6 +120,9 @@ impl Cluster {
             );
             self.leader_maybe_advance_hw(broker, &partition);
             self.coordinator_load(broker, &partition);
+            // Followers whose fetches were lost while this broker was away retry
+            // (`replica.fetch.backoff.ms`) and now reach it.
+            self.resume_followers_of(broker, &partition);
         } else {
             replica.role = ReplicaRole::Follower {
                 leader,
@@ -224,6 +227,29 @@ impl Cluster {
         }
         for (follower, partition) in to_fetch {
             self.send_follower_fetch(follower, &partition);
+        }
+    }
+
+    /// Followers of `partition` that wait for nothing (their last fetch was lost) fetch
+    /// again from `leader`.
+    fn resume_followers_of(&mut self, leader: BrokerId, partition: &TopicPartition) {
+        let idle_followers: Vec<BrokerId> = self
+            .brokers
+            .values()
+            .filter(|b| b.alive && b.id != leader)
+            .filter(|b| {
+                matches!(
+                    b.replicas.get(partition).map(|r| &r.role),
+                    Some(ReplicaRole::Follower {
+                        leader: Some(l),
+                        fetch_in_flight: false,
+                    }) if *l == leader
+                )
+            })
+            .map(|b| b.id)
+            .collect();
+        for follower in idle_followers {
+            self.send_follower_fetch(follower, partition);
         }
     }
 
@@ -808,6 +834,30 @@ mod tests {
 
     fn isr_of(cluster: &Cluster) -> Vec<u32> {
         cluster.topics()["t"].partitions[0].isr.clone()
+    }
+
+    #[test]
+    fn followers_fetch_again_when_their_leader_comes_back() {
+        let mut cluster = cluster_with_topic("2");
+        let leader = leader_of(&cluster);
+        // The followers' fetches wait at the leader; the leader dies and returns before
+        // the controller notices, so leadership never moves.
+        cluster
+            .apply(Command::CrashBroker { broker: leader })
+            .unwrap();
+        cluster
+            .apply(Command::RestartBroker { broker: leader })
+            .unwrap();
+        cluster.run_until_idle();
+        assert_eq!(leader_of(&cluster), leader);
+        produce(&mut cluster, "t", "k", 1);
+        let events = cluster.run_until_idle();
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e.kind, EventKind::ProduceAcknowledged { .. })),
+            "{events:#?}"
+        );
     }
 
     #[test]
