@@ -455,6 +455,8 @@ mod no_panics {
             )
                 .prop_map(|(group, policy)| Command::SetErrorHandling { group, policy }),
             topic.prop_map(|topic| Command::Redrive { topic }),
+            prop_oneof![Just("g".to_string()), Just("h".to_string())]
+                .prop_map(|group| Command::DeleteGroup { group }),
         ]
     }
 

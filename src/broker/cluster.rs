@@ -439,6 +439,7 @@ impl Cluster {
             } => self.mark_poison(topic, partition, offset),
             Command::SetErrorHandling { group, policy } => self.set_error_handling(group, policy),
             Command::Redrive { topic } => self.redrive(topic),
+            Command::DeleteGroup { group } => self.delete_group(group),
         };
         match result {
             Ok(()) => Ok(std::mem::take(&mut self.out)),

@@ -153,6 +153,10 @@ pub enum Command {
         group: String,
         policy: ErrorPolicy,
     },
+    /// `kafka-consumer-groups.sh --delete --group G`: only a group without members.
+    DeleteGroup {
+        group: String,
+    },
     /// Re-publishes a dead letter topic's records to the topics they came from.
     Redrive {
         topic: String,

@@ -2341,6 +2341,43 @@ mod tests {
     }
 
     #[test]
+    fn only_a_group_without_members_can_be_deleted_and_its_offsets_go_with_it() {
+        let mut cluster = cluster_with_records(3);
+        let consumer = join(&mut cluster, in_group(AutoOffsetReset::Earliest));
+        cluster.run_until_idle();
+        cluster.apply(Command::Poll { consumer }).unwrap();
+        cluster.run_until_idle();
+        cluster
+            .apply(Command::Commit {
+                consumer,
+                sync: true,
+            })
+            .unwrap();
+        cluster.run_until_idle();
+        let delete = || Command::DeleteGroup { group: "g".into() };
+        assert!(matches!(
+            cluster.apply(delete()),
+            Err(BrokerError::NonEmptyGroup { .. })
+        ));
+        cluster.apply(Command::CloseConsumer { consumer }).unwrap();
+        cluster.run_until_idle();
+        assert!(!cluster.group("g").unwrap().offsets.is_empty());
+        cluster.apply(delete()).unwrap();
+        assert!(matches!(
+            cluster.apply(delete()),
+            Err(BrokerError::GroupIdNotFound { .. })
+        ));
+        assert_eq!(cluster.group_views()[0].state, "Dead");
+        // A new coordinator reading the log finds the tombstones: the group stays gone.
+        cluster.run_until_idle();
+        let old = cluster.coordinator_of("g").unwrap();
+        cluster.apply(Command::CrashBroker { broker: old }).unwrap();
+        cluster.run_until_idle();
+        assert_ne!(cluster.coordinator_of("g"), Some(old));
+        assert!(cluster.group("g").is_none());
+    }
+
+    #[test]
     fn a_dead_coordinator_moves_and_the_group_keeps_its_offsets() {
         let mut cluster = cluster_with_records(6);
         let a = join(&mut cluster, in_group(AutoOffsetReset::Earliest));

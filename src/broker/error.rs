@@ -116,6 +116,10 @@ pub enum BrokerError {
     InvalidGroupId { group: String },
     /// `NoOffsetForPartitionException`: no committed offset and `auto.offset.reset=none`.
     NoOffsetForPartition { topic: String, partition: u32 },
+    /// `NON_EMPTY_GROUP`: a group with members cannot be deleted.
+    NonEmptyGroup { group: String },
+    /// `GROUP_ID_NOT_FOUND`: the coordinator has no such group.
+    GroupIdNotFound { group: String },
     /// A command names a consumer that was never added.
     UnknownConsumer { consumer: u32 },
     /// Java's `IllegalStateException` from the consumer API (e.g. seek on an unassigned partition).
@@ -228,6 +232,11 @@ impl fmt::Display for BrokerError {
                 f,
                 "NoOffsetForPartition: undefined offset with no reset policy for partition {topic}-{partition}"
             ),
+            NonEmptyGroup { group } => write!(
+                f,
+                "NonEmptyGroup: group {group} still has members; they must leave before it is deleted"
+            ),
+            GroupIdNotFound { group } => write!(f, "GroupIdNotFound: there is no group {group}"),
             UnknownConsumer { consumer } => write!(f, "UnknownConsumer: there is no consumer {consumer}"),
             IllegalState { reason } => write!(f, "IllegalStateException: {reason}"),
             LogFull { topic, partition, max_records } => write!(
@@ -275,6 +284,8 @@ impl BrokerError {
             InconsistentGroupProtocol { .. } => "InconsistentGroupProtocol",
             InvalidGroupId { .. } => "InvalidGroupId",
             NoOffsetForPartition { .. } => "NoOffsetForPartition",
+            NonEmptyGroup { .. } => "NonEmptyGroup",
+            GroupIdNotFound { .. } => "GroupIdNotFound",
             UnknownConsumer { .. } => "UnknownConsumer",
             IllegalState { .. } => "IllegalStateException",
         }

@@ -317,6 +317,9 @@ pub enum EventKind {
     ErrorHandlingSet {
         group: String,
     },
+    GroupDeleted {
+        group: String,
+    },
     ErrorTopicFailed {
         topic: String,
         error: String,

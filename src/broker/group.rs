@@ -1083,6 +1083,69 @@ impl Cluster {
         }
     }
 
+    /// `DeleteGroups`, applied by the coordinator at once: the group must have no members;
+    /// its offsets and metadata get tombstones in `__consumer_offsets` and it is `Dead`.
+    pub(crate) fn delete_group(&mut self, group: String) -> Result<(), BrokerError> {
+        let broker = self
+            .coordinator_of(&group)
+            .filter(|&b| self.broker_eligible(b) && self.coordinator_error(b, &group).is_none())
+            .ok_or(BrokerError::CoordinatorNotAvailable {
+                group: group.clone(),
+            })?;
+        let g = self.brokers[&broker]
+            .groups
+            .get(&group)
+            .filter(|g| g.state != GroupState::Dead)
+            .ok_or(BrokerError::GroupIdNotFound {
+                group: group.clone(),
+            })?;
+        if !g.members.is_empty() {
+            return Err(BrokerError::NonEmptyGroup { group });
+        }
+        let mut tombstones: Vec<(String, Option<String>)> = g
+            .offsets
+            .keys()
+            .map(|tp| {
+                let key = OffsetsKey::Offset {
+                    group: group.clone(),
+                    topic: tp.topic.clone(),
+                    partition: tp.partition,
+                };
+                (to_json(&key), None)
+            })
+            .collect();
+        tombstones.push((
+            to_json(&OffsetsKey::Group {
+                group: group.clone(),
+            }),
+            None,
+        ));
+        let timers: Vec<QueueKey> = g
+            .initial_delay_timer
+            .into_iter()
+            .chain(g.rebalance_timer)
+            .collect();
+        for timer in timers {
+            self.network.cancel(timer);
+        }
+        self.emit(
+            EventKind::GroupDeleted {
+                group: group.clone(),
+            },
+            format!(
+                "coordinator broker {broker} deletes group {group}: its committed offsets and metadata get tombstones"
+            ),
+        );
+        self.set_group_state(broker, &group, GroupState::Dead, "it was deleted");
+        self.coordinator_append(broker, &group, tombstones);
+        self.brokers
+            .get_mut(&broker)
+            .expect("live")
+            .groups
+            .remove(&group);
+        Ok(())
+    }
+
     // ----- offsets --------------------------------------------------------------------------
 
     #[allow(clippy::too_many_arguments)]
@@ -1314,6 +1377,10 @@ impl Cluster {
                         Some(value) => g.offsets.insert(tp, value.offset),
                         None => g.offsets.remove(&tp),
                     };
+                }
+                OffsetsKey::Group { group } if record.value.is_none() => {
+                    // A deleted group's tombstone.
+                    groups.remove(&group);
                 }
                 OffsetsKey::Group { group } => {
                     let g = groups
