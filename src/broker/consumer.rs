@@ -2378,6 +2378,43 @@ mod tests {
     }
 
     #[test]
+    fn a_commit_counts_only_once_the_offsets_partition_replicated_it() {
+        use crate::broker::Node;
+        let mut cluster = cluster_with_records(3);
+        let consumer = join(&mut cluster, in_group(AutoOffsetReset::Earliest));
+        cluster.run_until_idle();
+        cluster.apply(Command::Poll { consumer }).unwrap();
+        cluster.run_until_idle();
+        // The coordinator cannot reach the other replicas of its offsets partition.
+        let coordinator = cluster.coordinator_of("g").unwrap();
+        for other in (1..=3).filter(|&b| b != coordinator) {
+            cluster
+                .apply(Command::CutLink {
+                    a: Node::Broker(coordinator),
+                    b: Node::Broker(other),
+                })
+                .unwrap();
+        }
+        let before = cluster.group("g").unwrap().offsets.clone();
+        cluster
+            .apply(Command::Commit {
+                consumer,
+                sync: false,
+            })
+            .unwrap();
+        let events = cluster.run_until_idle();
+        assert!(
+            events.iter().any(|e| matches!(&e.kind, EventKind::CommitFailed { error, .. } if error == "RequestTimedOut")),
+            "{events:#?}"
+        );
+        assert_eq!(
+            cluster.group("g").unwrap().offsets,
+            before,
+            "the unreplicated commit does not count"
+        );
+    }
+
+    #[test]
     fn a_dead_coordinator_moves_and_the_group_keeps_its_offsets() {
         let mut cluster = cluster_with_records(6);
         let a = join(&mut cluster, in_group(AutoOffsetReset::Earliest));

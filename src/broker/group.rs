@@ -27,9 +27,14 @@ use super::event::EventKind;
 use super::ids::{BrokerId, Node, TopicPartition};
 use super::log::Record;
 use super::network::{Payload, QueueKey, Timer};
+use super::partition::{ParkedCommit, ParkedProduce, ReplicaRole};
+use super::producer::Acks;
 
 /// Kafka's internal topic of committed offsets and group metadata.
 pub const OFFSETS_TOPIC: &str = "__consumer_offsets";
+
+/// `offsets.commit.timeout.ms`: how long a commit waits for the offsets partition's ISR.
+pub const OFFSETS_COMMIT_TIMEOUT_MS: u64 = 5_000;
 
 /// `group.initial.rebalance.delay.ms`: a new group waits this long for more members.
 pub const GROUP_INITIAL_REBALANCE_DELAY_MS: u64 = 3_000;
@@ -1159,8 +1164,16 @@ impl Cluster {
         offsets: Vec<(TopicPartition, u64)>,
         request_id: u64,
     ) {
-        let result = self.coordinator_check_commit(broker, &group, generation, &member_id);
-        let result = result.map(|()| {
+        if let Err(error) = self.coordinator_check_commit(broker, &group, generation, &member_id) {
+            let commit = ParkedCommit {
+                consumer,
+                group,
+                offsets,
+            };
+            self.coordinator_answer_commit(broker, commit, request_id, Err(error));
+            return;
+        }
+        {
             let now = self.tick;
             let records: Vec<(String, Option<String>)> = offsets
                 .iter()
@@ -1177,25 +1190,49 @@ impl Cluster {
                     (to_json(&key), Some(to_json(&value)))
                 })
                 .collect();
-            self.coordinator_append(broker, &group, records);
-            let g = self
-                .brokers
-                .get_mut(&broker)
-                .expect("live")
-                .groups
-                .entry(group.clone())
-                .or_insert_with(|| Group::new(&group));
-            for (tp, offset) in &offsets {
-                g.offsets.insert(tp.clone(), *offset);
+            let commit = ParkedCommit {
+                consumer,
+                group: group.clone(),
+                offsets,
+            };
+            self.coordinator_append_then(broker, &group, records, Some((commit, request_id)));
+        }
+    }
+
+    /// The commit is replicated (or failed): the group's offsets take it, the member hears.
+    pub(crate) fn coordinator_answer_commit(
+        &mut self,
+        broker: BrokerId,
+        commit: ParkedCommit,
+        request_id: u64,
+        result: Result<(), BrokerError>,
+    ) {
+        if result.is_ok() {
+            if let Some(node) = self.brokers.get_mut(&broker) {
+                let g = node
+                    .groups
+                    .entry(commit.group.clone())
+                    .or_insert_with(|| Group::new(&commit.group));
+                for (tp, offset) in &commit.offsets {
+                    g.offsets.insert(tp.clone(), *offset);
+                }
             }
+        }
+        // A coordinator that lost the partition answers NOT_COORDINATOR.
+        let result = result.map_err(|error| match error {
+            BrokerError::NotLeaderOrFollower { .. } => BrokerError::NotCoordinator {
+                group: commit.group.clone(),
+                broker,
+            },
+            other => other,
         });
         self.send_to_consumer(
             broker,
-            consumer,
+            commit.consumer,
             Payload::OffsetCommitResponse {
-                group,
+                group: commit.group,
                 request_id,
-                offsets,
+                offsets: commit.offsets,
                 result,
             },
         );
@@ -1296,10 +1333,29 @@ impl Cluster {
         group: &str,
         records: Vec<(String, Option<String>)>,
     ) {
+        self.coordinator_append_then(broker, group, records, None);
+    }
+
+    /// Appends, and parks `commit` (if any) in the produce purgatory until the high
+    /// watermark passes the records.
+    fn coordinator_append_then(
+        &mut self,
+        broker: BrokerId,
+        group: &str,
+        records: Vec<(String, Option<String>)>,
+        commit: Option<(ParkedCommit, u64)>,
+    ) {
         let partition = offsets_partition(self, group);
         let config = self.topic_config(OFFSETS_TOPIC);
         let now = self.tick;
         let Some(replica) = self.replica_mut(broker, &partition) else {
+            if let Some((commit, request_id)) = commit {
+                let error = BrokerError::NotCoordinator {
+                    group: group.to_string(),
+                    broker,
+                };
+                self.coordinator_answer_commit(broker, commit, request_id, Err(error));
+            }
             return;
         };
         let leader_epoch = replica.leader_epoch;
@@ -1337,7 +1393,54 @@ impl Cluster {
                     super::producer::describe_offsets(offset, last_offset)
                 ),
             );
+            if let Some((commit, request_id)) = commit {
+                self.coordinator_park_commit(
+                    broker,
+                    &partition,
+                    (offset, last_offset),
+                    commit,
+                    request_id,
+                );
+            }
             self.leader_after_append(broker, &partition);
+        } else if let Some((commit, request_id)) = commit {
+            self.coordinator_answer_commit(broker, commit, request_id, Ok(()));
+        }
+    }
+
+    /// The commit waits until every in-sync replica has it, at most
+    /// `offsets.commit.timeout.ms` (5000).
+    fn coordinator_park_commit(
+        &mut self,
+        broker: BrokerId,
+        partition: &TopicPartition,
+        (offset, last_offset): (u64, u64),
+        commit: ParkedCommit,
+        request_id: u64,
+    ) {
+        let timeout_timer = self.set_timer(
+            Node::Broker(broker),
+            OFFSETS_COMMIT_TIMEOUT_MS,
+            Timer::ProducePurgatoryTimeout {
+                broker,
+                partition: partition.clone(),
+                request_id,
+                producer: 0,
+            },
+        );
+        if let Some(ReplicaRole::Leader {
+            parked_produces, ..
+        }) = self.replica_mut(broker, partition).map(|r| &mut r.role)
+        {
+            parked_produces.push(ParkedProduce {
+                producer: 0,
+                request_id,
+                offset,
+                last_offset,
+                acks: Acks::All,
+                timeout_timer,
+                commit: Some(commit),
+            });
         }
     }
 

@@ -15,7 +15,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-use super::ids::BrokerId;
+use super::ids::{BrokerId, TopicPartition};
 use super::log::PartitionLog;
 use super::network::QueueKey;
 use super::producer::Acks;
@@ -85,6 +85,18 @@ pub struct ParkedProduce {
     pub last_offset: u64,
     pub acks: Acks,
     pub timeout_timer: QueueKey,
+    /// Set when this is an `OffsetCommit` the group coordinator appended to
+    /// `__consumer_offsets`: it is answered, like an acks=all produce, once replicated
+    /// (`offsets.commit.required.acks=-1`).
+    #[serde(default)]
+    pub commit: Option<ParkedCommit>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParkedCommit {
+    pub consumer: u32,
+    pub group: String,
+    pub offsets: Vec<(TopicPartition, u64)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

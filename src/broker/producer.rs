@@ -965,6 +965,7 @@ impl Cluster {
                         last_offset: committed.last_offset,
                         acks,
                         timeout_timer,
+                        commit: None,
                     });
                 }
                 self.leader_complete_parked_produces(broker, partition);
@@ -994,15 +995,36 @@ impl Cluster {
         *parked_produces = waiting;
         for parked in done {
             self.network.cancel(parked.timeout_timer);
-            self.send(
+            let offset = parked.offset;
+            self.answer_parked(broker, partition, parked, Ok(offset));
+        }
+    }
+
+    /// Answers a request that waited in the produce purgatory: a produce, or an offset
+    /// commit of the group coordinator (whose committed offsets count from now on).
+    pub(crate) fn answer_parked(
+        &mut self,
+        broker: BrokerId,
+        partition: &TopicPartition,
+        parked: ParkedProduce,
+        result: Result<u64, BrokerError>,
+    ) {
+        match parked.commit {
+            None => self.send(
                 Node::Broker(broker),
                 Node::Producer(parked.producer),
                 Payload::ProduceResponse {
                     partition: partition.clone(),
                     request_id: parked.request_id,
-                    result: Ok(parked.offset),
+                    result,
                 },
-            );
+            ),
+            Some(commit) => self.coordinator_answer_commit(
+                broker,
+                commit,
+                parked.request_id,
+                result.map(|_| ()),
+            ),
         }
     }
 
@@ -1019,29 +1041,23 @@ impl Cluster {
         else {
             return;
         };
+        // Request ids are unique in the cluster; the producer is checked for clarity.
         let Some(index) = parked_produces
             .iter()
             .position(|p| p.request_id == request_id && p.producer == producer)
         else {
             return;
         };
-        parked_produces.remove(index);
+        let parked = parked_produces.remove(index);
         self.emit(
             EventKind::TimerFired { node: Node::Broker(broker), label: format!("produce purgatory timeout {partition}") },
             format!("broker {broker} gives up waiting for the in-sync replicas of {partition}: the high watermark did not pass the record in time"),
         );
-        self.send(
-            Node::Broker(broker),
-            Node::Producer(producer),
-            Payload::ProduceResponse {
-                partition: partition.clone(),
-                request_id,
-                result: Err(BrokerError::RequestTimedOut {
-                    topic: partition.topic.clone(),
-                    partition: partition.partition,
-                }),
-            },
-        );
+        let error = BrokerError::RequestTimedOut {
+            topic: partition.topic.clone(),
+            partition: partition.partition,
+        };
+        self.answer_parked(broker, &partition, parked, Err(error));
     }
 }
 

@@ -147,19 +147,12 @@ impl Cluster {
             self.coordinator_unload(broker, &partition);
         }
         for parked in failed_produces {
-            self.send(
-                Node::Broker(broker),
-                Node::Producer(parked.producer),
-                Payload::ProduceResponse {
-                    partition: partition.clone(),
-                    request_id: parked.request_id,
-                    result: Err(BrokerError::NotLeaderOrFollower {
-                        topic: partition.topic.clone(),
-                        partition: partition.partition,
-                        broker,
-                    }),
-                },
-            );
+            let error = BrokerError::NotLeaderOrFollower {
+                topic: partition.topic.clone(),
+                partition: partition.partition,
+                broker,
+            };
+            self.answer_parked(broker, &partition, parked, Err(error));
         }
     }
 
