@@ -393,7 +393,7 @@ impl Cluster {
             } => self.create_topic(name, partitions, replication_factor, &configs),
             Command::DeleteTopic { name } => self.delete_topic(&name),
             Command::AlterTopicConfig { name, configs } => self.alter_topic_config(&name, &configs),
-            Command::AddProducer { config } => self.add_producer(config),
+            Command::AddProducer { config } => self.add_producer(config).map(|_| ()),
             Command::Produce {
                 producer,
                 topic,
@@ -1567,10 +1567,11 @@ impl Cluster {
         Ok(())
     }
 
+    /// Starts a producer and returns its id.
     pub(crate) fn add_producer(
         &mut self,
         config: super::producer::ProducerConfig,
-    ) -> Result<(), BrokerError> {
+    ) -> Result<u32, BrokerError> {
         config.validate()?;
         if self.producers.len() >= MAX_PRODUCERS {
             return Err(BrokerError::PolicyViolation {
@@ -1590,7 +1591,7 @@ impl Cluster {
             },
             format!("producer {id} starts with acks={acks}, enable.idempotence={idempotent}"),
         );
-        Ok(())
+        Ok(id)
     }
 
     fn check_node(&self, node: Node) -> Result<(), BrokerError> {

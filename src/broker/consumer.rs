@@ -86,6 +86,17 @@ impl Default for ConsumerConfig {
     }
 }
 
+impl AutoOffsetReset {
+    /// The config value.
+    pub fn name(self) -> &'static str {
+        match self {
+            AutoOffsetReset::Earliest => "earliest",
+            AutoOffsetReset::Latest => "latest",
+            AutoOffsetReset::None => "none",
+        }
+    }
+}
+
 impl ConsumerConfig {
     /// Kafka's rule: auto commit is on by default only when there is a group to commit to.
     pub fn auto_commit(&self) -> bool {
@@ -424,7 +435,7 @@ impl Cluster {
                     .map(|s| s.name())
                     .collect::<Vec<_>>()
                     .join(", "),
-                reset_name(config.auto_offset_reset),
+                config.auto_offset_reset.name(),
                 config.auto_commit()
             ),
             None => format!("consumer {id} starts without a group.id"),
@@ -574,7 +585,9 @@ impl Cluster {
             .iter()
             .find(|tp| !c.positions.contains_key(*tp) && !c.lookups_in_flight.contains(*tp))
         {
-            if c.config.auto_offset_reset == AutoOffsetReset::None && c.state_allows_fetch() {
+            if c.config.auto_offset_reset == AutoOffsetReset::None
+                && (!c.uses_group_management() || c.state == MemberState::Stable)
+            {
                 return Err(BrokerError::NoOffsetForPartition {
                     topic: tp.topic.clone(),
                     partition: tp.partition,
@@ -1221,11 +1234,6 @@ impl Cluster {
                     .filter(|tp| !assigned.contains(tp))
                     .cloned()
                     .collect();
-                let added: Vec<TopicPartition> = assigned
-                    .iter()
-                    .filter(|tp| !c.assignment.contains(tp))
-                    .cloned()
-                    .collect();
                 let generation = c.generation;
                 let offsets: Vec<(TopicPartition, u64)> = c
                     .current_offsets()
@@ -1268,7 +1276,6 @@ impl Cluster {
                     },
                     text,
                 );
-                let _ = added;
                 self.consumer_arm_heartbeat(consumer);
                 if !revoked.is_empty() {
                     self.consumer_rejoin(
@@ -1561,8 +1568,8 @@ impl Cluster {
             .lookups_in_flight
             .insert(tp.clone());
         self.emit(
-            EventKind::PositionReset { consumer, partition: tp.clone(), reset: reset_name(reset).into() },
-            format!("consumer {consumer}: {why}; auto.offset.reset={} asks the leader of {tp} for its {} offset", reset_name(reset), if reset == AutoOffsetReset::Earliest { "earliest" } else { "latest (the high watermark)" }),
+            EventKind::PositionReset { consumer, partition: tp.clone(), reset: reset.name().into() },
+            format!("consumer {consumer}: {why}; auto.offset.reset={} asks the leader of {tp} for its {} offset", reset.name(), if reset == AutoOffsetReset::Earliest { "earliest" } else { "latest (the high watermark)" }),
         );
         self.send_to_broker(
             consumer,
@@ -1782,10 +1789,7 @@ impl Cluster {
                 Err(_) => {} // a stale leader: the next poll asks the current one
             }
         }
-        let c = &self.consumers[&consumer];
-        if c.poll_pending && c.fetches_in_flight.is_empty() && c.lookups_in_flight.is_empty() {
-            self.consumer_finish_poll(consumer);
-        }
+        self.consumer_finish_poll_if_idle(consumer);
     }
 
     /// `poll()` returns: up to `max.poll.records` records are processed, in order.
@@ -1845,9 +1849,11 @@ impl Cluster {
         }
         c.processed += 1;
         let attempt_number = c.processed;
-        let poisoned = self
-            .poison
-            .contains(&super::dead_letter::identity(&tp, &record));
+        // Most sessions mark nothing: skip building the record's identity then.
+        let poisoned = !self.poison.is_empty()
+            && self
+                .poison
+                .contains(&super::dead_letter::identity(&tp, &record));
         let c = &self.consumers[&consumer];
         let failure = failure_reason(poisoned, c.failure_rule.as_ref(), &record, attempt_number);
         let (generation, member_id) = (c.generation, c.member_id.clone());
@@ -2087,20 +2093,6 @@ impl Cluster {
             _ => {}
         }
         self.consumer_finish_poll_if_idle(consumer);
-    }
-}
-
-impl Consumer {
-    fn state_allows_fetch(&self) -> bool {
-        !self.uses_group_management() || self.state == MemberState::Stable
-    }
-}
-
-pub(crate) fn reset_name(reset: AutoOffsetReset) -> &'static str {
-    match reset {
-        AutoOffsetReset::Earliest => "earliest",
-        AutoOffsetReset::Latest => "latest",
-        AutoOffsetReset::None => "none",
     }
 }
 

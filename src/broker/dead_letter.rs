@@ -662,8 +662,7 @@ impl Cluster {
         let publisher = match self.consumers[&consumer].publisher {
             Some(p) => p,
             None => match self.add_producer(ProducerConfig::default()) {
-                Ok(()) => {
-                    let id = *self.producers.keys().next_back().expect("just added");
+                Ok(id) => {
                     self.consumers.get_mut(&consumer).expect("alive").publisher = Some(id);
                     id
                 }
@@ -778,8 +777,7 @@ impl Cluster {
         let producer = match self.redrive_producer {
             Some(p) => p,
             None => {
-                self.add_producer(ProducerConfig::default())?;
-                let id = *self.producers.keys().next_back().expect("just added");
+                let id = self.add_producer(ProducerConfig::default())?;
                 self.redrive_producer = Some(id);
                 id
             }

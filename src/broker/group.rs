@@ -199,20 +199,46 @@ impl Group {
 
     /// The assignors every member supports, in the order of the first member's preference.
     fn common_protocols(&self, extra: Option<&[Strategy]>) -> Vec<Strategy> {
-        let mut lists = self.members.values().map(|m| m.protocols.as_slice());
-        let first: Vec<Strategy> = match extra {
-            Some(list) => list.to_vec(),
-            None => lists.next().map(|l| l.to_vec()).unwrap_or_default(),
+        let first = match extra {
+            Some(list) => list,
+            None => self
+                .members
+                .values()
+                .next()
+                .map_or(&[][..], |m| &m.protocols[..]),
         };
-        let rest: Vec<&[Strategy]> = self
-            .members
-            .values()
-            .map(|m| m.protocols.as_slice())
-            .collect();
         first
-            .into_iter()
-            .filter(|s| rest.iter().all(|l| l.contains(s)))
+            .iter()
+            .copied()
+            .filter(|s| self.members.values().all(|m| m.protocols.contains(s)))
             .collect()
+    }
+
+    /// This generation's JoinGroup answer for `member_id`; only the leader gets every
+    /// member's subscription.
+    fn join_result(&self, member_id: &str) -> JoinGroupResult {
+        let leader = self.leader.clone().unwrap_or_default();
+        let members = if leader == member_id {
+            self.members
+                .values()
+                .map(|m| Member {
+                    member_id: m.member_id.clone(),
+                    group_instance_id: m.group_instance_id.clone(),
+                    topics: m.topics.clone(),
+                    owned: m.owned.clone(),
+                    generation: Some(m.owned_generation),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        JoinGroupResult {
+            generation: self.generation,
+            protocol: self.protocol.unwrap_or(Strategy::Range),
+            leader,
+            member_id: member_id.to_string(),
+            members,
+        }
     }
 
     /// Kafka's `selectProtocol`: every member votes for its most preferred protocol among
@@ -451,13 +477,7 @@ impl Cluster {
                 let unchanged = old.topics == request.topics;
                 group.members.insert(member_id.clone(), old);
                 if group.state == GroupState::Stable && unchanged {
-                    let result = JoinGroupResult {
-                        generation: group.generation,
-                        protocol: group.protocol.unwrap_or(Strategy::Range),
-                        leader: group.leader.clone().unwrap_or_default(),
-                        member_id: member_id.clone(),
-                        members: Vec::new(),
-                    };
+                    let result = group.join_result(&member_id);
                     let text = format!(
                         "static member {} rejoins group {} as {member_id}: it keeps its assignment, no rebalance",
                         request.group_instance_id.as_deref().unwrap_or(""),
@@ -493,28 +513,7 @@ impl Cluster {
                     _ => false,
                 };
             if answer_now {
-                let members = if is_leader {
-                    group
-                        .members
-                        .values()
-                        .map(|m| Member {
-                            member_id: m.member_id.clone(),
-                            group_instance_id: m.group_instance_id.clone(),
-                            topics: m.topics.clone(),
-                            owned: m.owned.clone(),
-                            generation: Some(m.owned_generation),
-                        })
-                        .collect()
-                } else {
-                    Vec::new()
-                };
-                let result = JoinGroupResult {
-                    generation: group.generation,
-                    protocol: group.protocol.unwrap_or(Strategy::Range),
-                    leader: group.leader.clone().unwrap_or_default(),
-                    member_id: member_id.clone(),
-                    members,
-                };
+                let result = group.join_result(&member_id);
                 self.coordinator_reset_session(broker, &request.group, &member_id);
                 reply(self, Ok(result));
                 return;
@@ -743,28 +742,16 @@ impl Cluster {
                 .min_by_key(|m| m.join_order)
                 .map(|m| m.member_id.clone());
         }
-        let generation = g.generation;
         let protocol = g.protocol.unwrap_or(Strategy::Range);
         let leader = g.leader.clone().unwrap_or_default();
-        let all: Vec<Member> = g
+        let answers: Vec<(u32, JoinGroupResult)> = g
             .members
             .values()
-            .map(|m| Member {
-                member_id: m.member_id.clone(),
-                group_instance_id: m.group_instance_id.clone(),
-                topics: m.topics.clone(),
-                owned: m.owned.clone(),
-                generation: Some(m.owned_generation),
-            })
+            .map(|m| (m.consumer, g.join_result(&m.member_id)))
             .collect();
-        let answers: Vec<(u32, String)> = g
-            .members
-            .values_mut()
-            .map(|m| {
-                m.joined = false;
-                (m.consumer, m.member_id.clone())
-            })
-            .collect();
+        for member in g.members.values_mut() {
+            member.joined = false;
+        }
         let member_count = answers.len();
         self.set_group_state(
             broker,
@@ -776,24 +763,13 @@ impl Cluster {
                 protocol.name()
             ),
         );
-        for (consumer, member_id) in answers {
-            let members = if member_id == leader {
-                all.clone()
-            } else {
-                Vec::new()
-            };
+        for (consumer, result) in answers {
             self.send_to_consumer(
                 broker,
                 consumer,
                 Payload::JoinGroupResponse {
                     group: group.to_string(),
-                    result: Ok(JoinGroupResult {
-                        generation,
-                        protocol,
-                        leader: leader.clone(),
-                        member_id,
-                        members,
-                    }),
+                    result: Ok(result),
                 },
             );
         }
@@ -1649,10 +1625,12 @@ mod tests {
     #[test]
     fn the_protocol_vote_picks_what_most_members_prefer() {
         let mut group = Group::new("g");
+        // Both assignors are common to all three; the first member prefers range, the
+        // other two cooperative-sticky.
         for (id, protocols) in [
             ("a", vec![Strategy::Range, Strategy::CooperativeSticky]),
             ("b", vec![Strategy::CooperativeSticky, Strategy::Range]),
-            ("c", vec![Strategy::CooperativeSticky]),
+            ("c", vec![Strategy::CooperativeSticky, Strategy::Range]),
         ] {
             group.members.insert(
                 id.into(),
@@ -1674,7 +1652,16 @@ mod tests {
                 },
             );
         }
-        // Only cooperative-sticky is common to all three.
         assert_eq!(group.select_protocol(), Some(Strategy::CooperativeSticky));
+        assert_eq!(
+            group.common_protocols(None),
+            [Strategy::Range, Strategy::CooperativeSticky],
+            "the first member's order would have picked range"
+        );
+        // A newcomer without cooperative-sticky narrows the choice to range.
+        assert_eq!(
+            group.common_protocols(Some(&[Strategy::Range])),
+            [Strategy::Range]
+        );
     }
 }

@@ -670,20 +670,23 @@ impl Cluster {
         // followers re-fetch every `replica.fetch.wait.max.ms` (500 ms) and so stay caught up
         // while the partition is quiet; a parked fetch stands for all those fetches.
         let now = self.tick;
-        let reachable: Vec<BrokerId> = self
-            .brokers
-            .keys()
-            .copied()
-            .filter(|&b| {
-                self.is_up(Node::Broker(b))
-                    && !self.network.is_cut(Node::Broker(leader), Node::Broker(b))
-            })
-            .collect();
+        let waiting: Vec<BrokerId> = match self.replica(leader, partition).map(|r| &r.role) {
+            Some(ReplicaRole::Leader { followers, .. }) => followers
+                .iter()
+                .filter(|(&f, state)| {
+                    state.parked_fetch.is_some()
+                        && self.is_up(Node::Broker(f))
+                        && !self.network.is_cut(Node::Broker(leader), Node::Broker(f))
+                })
+                .map(|(&f, _)| f)
+                .collect(),
+            _ => Vec::new(),
+        };
         if let Some(ReplicaRole::Leader { followers, .. }) =
             self.replica_mut(leader, partition).map(|r| &mut r.role)
         {
-            for (follower, state) in followers.iter_mut() {
-                if state.parked_fetch.is_some() && reachable.contains(follower) {
+            for follower in waiting {
+                if let Some(state) = followers.get_mut(&follower) {
                     state.last_caught_up_tick = now;
                 }
             }
