@@ -27,7 +27,7 @@ use super::event::EventKind;
 use super::ids::{BrokerId, Node, TopicPartition};
 use super::log::Record;
 use super::network::{Payload, QueueKey, Timer};
-use super::partition::{ParkedCommit, ParkedProduce, ReplicaRole};
+use super::partition::{CoordinatorWaiter, ParkedCommit, ParkedProduce, ReplicaRole};
 use super::producer::Acks;
 
 /// Kafka's internal topic of committed offsets and group metadata.
@@ -730,7 +730,7 @@ impl Cluster {
             g.protocol = None;
             g.leader = None;
             self.set_group_state(broker, group, GroupState::Empty, "no members are left");
-            self.coordinator_store_group(broker, group);
+            self.coordinator_store_group(broker, group, None);
             return;
         }
         g.protocol = g.select_protocol();
@@ -829,31 +829,13 @@ impl Cluster {
                         m.assignment = assignment;
                     }
                 }
-                let waiting: Vec<(u32, Vec<TopicPartition>)> = g
-                    .members
-                    .values_mut()
-                    .filter_map(|m| {
-                        std::mem::replace(&mut m.awaiting_sync, false)
-                            .then(|| (m.consumer, m.assignment.clone()))
-                    })
-                    .collect();
-                self.set_group_state(
-                    broker,
-                    &group,
-                    GroupState::Stable,
-                    "the leader's assignment is stored and handed out",
-                );
-                self.coordinator_store_group(broker, &group);
-                for (waiting_consumer, assignment) in waiting {
-                    self.send_to_consumer(
-                        broker,
-                        waiting_consumer,
-                        Payload::SyncGroupResponse {
-                            group: group.clone(),
-                            result: Ok(assignment),
-                        },
-                    );
-                }
+                // The assignment counts once the group's record is replicated
+                // (`GroupMetadataManager.storeGroup`); the members wait until then.
+                let waiter = CoordinatorWaiter::GroupSync {
+                    group: group.clone(),
+                    generation: g.generation,
+                };
+                self.coordinator_store_group(broker, &group, Some(waiter));
             }
             GroupState::Empty | GroupState::Dead => {
                 let error = BrokerError::UnknownMemberId {
@@ -1171,7 +1153,12 @@ impl Cluster {
                 group: group.clone(),
                 offsets,
             };
-            self.coordinator_append_then(broker, &group, records, Some((commit, request_id)));
+            self.coordinator_append_then(
+                broker,
+                &group,
+                records,
+                Some((CoordinatorWaiter::Commit(commit), request_id)),
+            );
         }
     }
 
@@ -1272,7 +1259,12 @@ impl Cluster {
     }
 
     /// Writes the group's membership (`GroupMetadataValue`) after each completed round.
-    fn coordinator_store_group(&mut self, broker: BrokerId, group: &str) {
+    fn coordinator_store_group(
+        &mut self,
+        broker: BrokerId,
+        group: &str,
+        waiter: Option<CoordinatorWaiter>,
+    ) {
         let Some(g) = self.brokers.get(&broker).and_then(|b| b.groups.get(group)) else {
             return;
         };
@@ -1298,7 +1290,13 @@ impl Cluster {
         let key = OffsetsKey::Group {
             group: group.to_string(),
         };
-        self.coordinator_append(broker, group, vec![(to_json(&key), Some(to_json(&value)))]);
+        let request_id = self.next_request_id();
+        self.coordinator_append_then(
+            broker,
+            group,
+            vec![(to_json(&key), Some(to_json(&value)))],
+            waiter.map(|w| (w, request_id)),
+        );
     }
 
     /// Appends records to the group's `__consumer_offsets` partition on the coordinator,
@@ -1312,25 +1310,25 @@ impl Cluster {
         self.coordinator_append_then(broker, group, records, None);
     }
 
-    /// Appends, and parks `commit` (if any) in the produce purgatory until the high
+    /// Appends, and parks `waiter` (if any) in the produce purgatory until the high
     /// watermark passes the records.
     fn coordinator_append_then(
         &mut self,
         broker: BrokerId,
         group: &str,
         records: Vec<(String, Option<String>)>,
-        commit: Option<(ParkedCommit, u64)>,
+        waiter: Option<(CoordinatorWaiter, u64)>,
     ) {
         let partition = offsets_partition(self, group);
         let config = self.topic_config(OFFSETS_TOPIC);
         let now = self.tick;
         let Some(replica) = self.replica_mut(broker, &partition) else {
-            if let Some((commit, request_id)) = commit {
+            if let Some((waiter, request_id)) = waiter {
                 let error = BrokerError::NotCoordinator {
                     group: group.to_string(),
                     broker,
                 };
-                self.coordinator_answer_commit(broker, commit, request_id, Err(error));
+                self.coordinator_waiter_done(broker, waiter, request_id, Err(error));
             }
             return;
         };
@@ -1369,29 +1367,29 @@ impl Cluster {
                     super::producer::describe_offsets(offset, last_offset)
                 ),
             );
-            if let Some((commit, request_id)) = commit {
-                self.coordinator_park_commit(
+            if let Some((waiter, request_id)) = waiter {
+                self.coordinator_park(
                     broker,
                     &partition,
                     (offset, last_offset),
-                    commit,
+                    waiter,
                     request_id,
                 );
             }
             self.leader_after_append(broker, &partition);
-        } else if let Some((commit, request_id)) = commit {
-            self.coordinator_answer_commit(broker, commit, request_id, Ok(()));
+        } else if let Some((waiter, request_id)) = waiter {
+            self.coordinator_waiter_done(broker, waiter, request_id, Ok(()));
         }
     }
 
-    /// The commit waits until every in-sync replica has it, at most
+    /// The waiter goes on once every in-sync replica has the records, or fails after
     /// `offsets.commit.timeout.ms` (5000).
-    fn coordinator_park_commit(
+    fn coordinator_park(
         &mut self,
         broker: BrokerId,
         partition: &TopicPartition,
         (offset, last_offset): (u64, u64),
-        commit: ParkedCommit,
+        waiter: CoordinatorWaiter,
         request_id: u64,
     ) {
         let timeout_timer = self.set_timer(
@@ -1415,8 +1413,75 @@ impl Cluster {
                 last_offset,
                 acks: Acks::All,
                 timeout_timer,
-                commit: Some(commit),
+                waiter: Some(waiter),
             });
+        }
+    }
+
+    fn coordinator_waiter_done(
+        &mut self,
+        broker: BrokerId,
+        waiter: CoordinatorWaiter,
+        request_id: u64,
+        result: Result<(), BrokerError>,
+    ) {
+        match waiter {
+            CoordinatorWaiter::Commit(commit) => {
+                self.coordinator_answer_commit(broker, commit, request_id, result)
+            }
+            CoordinatorWaiter::GroupSync { group, generation } => {
+                self.coordinator_finish_sync(broker, &group, generation, result.is_ok())
+            }
+        }
+    }
+
+    /// The leader's assignment is replicated (or could not be): the group becomes `Stable`
+    /// and the waiting members get their shares, or the round starts over.
+    pub(crate) fn coordinator_finish_sync(
+        &mut self,
+        broker: BrokerId,
+        group: &str,
+        generation: i32,
+        stored: bool,
+    ) {
+        let Some(g) = self
+            .group_mut(broker, group)
+            .filter(|g| g.state == GroupState::CompletingRebalance && g.generation == generation)
+        else {
+            return; // the round is over already
+        };
+        if !stored {
+            self.coordinator_prepare_rebalance(
+                broker,
+                group,
+                None,
+                "its assignment could not be stored",
+            );
+            return;
+        }
+        let waiting: Vec<(u32, Vec<TopicPartition>)> = g
+            .members
+            .values_mut()
+            .filter_map(|m| {
+                std::mem::replace(&mut m.awaiting_sync, false)
+                    .then(|| (m.consumer, m.assignment.clone()))
+            })
+            .collect();
+        self.set_group_state(
+            broker,
+            group,
+            GroupState::Stable,
+            "the leader's assignment is replicated and handed out",
+        );
+        for (consumer, assignment) in waiting {
+            self.send_to_consumer(
+                broker,
+                consumer,
+                Payload::SyncGroupResponse {
+                    group: group.to_string(),
+                    result: Ok(assignment),
+                },
+            );
         }
     }
 

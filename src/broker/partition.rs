@@ -85,11 +85,20 @@ pub struct ParkedProduce {
     pub last_offset: u64,
     pub acks: Acks,
     pub timeout_timer: QueueKey,
-    /// Set when this is an `OffsetCommit` the group coordinator appended to
-    /// `__consumer_offsets`: it is answered, like an acks=all produce, once replicated
-    /// (`offsets.commit.required.acks=-1`).
+    /// Set when the group coordinator appended to `__consumer_offsets`: it goes on,
+    /// like an acks=all produce, once replicated (`offsets.commit.required.acks=-1`).
     #[serde(default)]
-    pub commit: Option<ParkedCommit>,
+    pub waiter: Option<CoordinatorWaiter>,
+}
+
+/// What the group coordinator does once its records are replicated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CoordinatorWaiter {
+    /// Answer an `OffsetCommit`.
+    Commit(ParkedCommit),
+    /// Make the leader's assignment of this generation effective (`Stable`) and answer
+    /// the members' `SyncGroup`s.
+    GroupSync { group: String, generation: i32 },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

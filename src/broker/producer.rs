@@ -26,7 +26,7 @@ use super::log::Record;
 use super::log::RECORD_BATCH_OVERHEAD_BYTES;
 use super::network::QueueKey;
 use super::network::{Payload, Timer};
-use super::partition::{ParkedProduce, ProducerStateEntry, ReplicaRole};
+use super::partition::{CoordinatorWaiter, ParkedProduce, ProducerStateEntry, ReplicaRole};
 use super::partitioner::partition_for_key;
 use super::partitioner::NullKeyStrategy;
 
@@ -965,7 +965,7 @@ impl Cluster {
                         last_offset: committed.last_offset,
                         acks,
                         timeout_timer,
-                        commit: None,
+                        waiter: None,
                     });
                 }
                 self.leader_complete_parked_produces(broker, partition);
@@ -1009,7 +1009,7 @@ impl Cluster {
         parked: ParkedProduce,
         result: Result<u64, BrokerError>,
     ) {
-        match parked.commit {
+        match parked.waiter {
             None => self.send(
                 Node::Broker(broker),
                 Node::Producer(parked.producer),
@@ -1019,12 +1019,15 @@ impl Cluster {
                     result,
                 },
             ),
-            Some(commit) => self.coordinator_answer_commit(
+            Some(CoordinatorWaiter::Commit(commit)) => self.coordinator_answer_commit(
                 broker,
                 commit,
                 parked.request_id,
                 result.map(|_| ()),
             ),
+            Some(CoordinatorWaiter::GroupSync { group, generation }) => {
+                self.coordinator_finish_sync(broker, &group, generation, result.is_ok())
+            }
         }
     }
 
