@@ -403,6 +403,7 @@ impl Cluster {
                 partition,
                 count,
             } => self.produce(producer, topic, key, value, headers, partition, count),
+            Command::AddBroker => self.add_broker(),
             Command::CrashBroker { broker } => self.crash_broker(broker),
             Command::RestartBroker { broker } => self.restart_broker(broker),
             Command::CrashController { controller } => self.crash_controller(controller),
@@ -1677,6 +1678,34 @@ impl Cluster {
         Ok(())
     }
 
+    fn add_broker(&mut self) -> Result<(), BrokerError> {
+        let broker = self.brokers.keys().next_back().map_or(1, |last| last + 1);
+        if broker > MAX_BROKERS {
+            return Err(BrokerError::PolicyViolation {
+                reason: format!("a cluster has at most {MAX_BROKERS} brokers"),
+            });
+        }
+        self.brokers.insert(
+            broker,
+            BrokerNode {
+                id: broker,
+                alive: true,
+                fenced: false,
+                replicas: BTreeMap::new(),
+                groups: BTreeMap::new(),
+            },
+        );
+        self.emit(
+            EventKind::BrokerAdded { broker },
+            format!(
+                "broker {broker} starts and registers with the controller; it holds no partitions \
+                 until a new topic places replicas on it (Kafka never moves existing ones by itself)"
+            ),
+        );
+        self.register_with_controller(broker);
+        Ok(())
+    }
+
     fn restart_broker(&mut self, broker: BrokerId) -> Result<(), BrokerError> {
         self.check_node(Node::Broker(broker))?;
         if self.brokers[&broker].alive {
@@ -1694,6 +1723,12 @@ impl Cluster {
             EventKind::BrokerRestarted { broker },
             format!("broker {broker} starts again with the log it had and registers with the controller"),
         );
+        self.register_with_controller(broker);
+        Ok(())
+    }
+
+    /// A starting broker's BrokerRegistration request (KRaft), or its ZooKeeper session.
+    fn register_with_controller(&mut self, broker: BrokerId) {
         match self.active_controller {
             Some(controller) => self.send(
                 Node::Broker(broker),
@@ -1705,7 +1740,6 @@ impl Cluster {
             }
             None => {}
         }
-        Ok(())
     }
 
     fn crash_controller(&mut self, controller: u32) -> Result<(), BrokerError> {
@@ -2290,6 +2324,48 @@ mod tests {
             4,
             "four records, not eight"
         );
+    }
+
+    #[test]
+    fn an_added_broker_registers_and_gets_only_new_replicas() {
+        let mut cluster = Cluster::new(ClusterConfig::default(), 1);
+        cluster
+            .apply(Command::CreateTopic {
+                name: "old".into(),
+                partitions: 3,
+                replication_factor: 3,
+                configs: Default::default(),
+            })
+            .unwrap();
+        cluster.run_until_idle();
+        let events = cluster.apply(Command::AddBroker).unwrap();
+        assert!(matches!(
+            events[0].kind,
+            EventKind::BrokerAdded { broker: 4 }
+        ));
+        cluster.run_until_idle();
+        assert!(cluster.brokers()[&4].alive && !cluster.brokers()[&4].fenced);
+        assert!(
+            cluster.brokers()[&4].replicas.is_empty(),
+            "nothing moves by itself"
+        );
+        cluster
+            .apply(Command::CreateTopic {
+                name: "new".into(),
+                partitions: 4,
+                replication_factor: 2,
+                configs: Default::default(),
+            })
+            .unwrap();
+        cluster.run_until_idle();
+        assert_eq!(cluster.brokers()[&4].replicas.len(), 2);
+        for _ in 5..=MAX_BROKERS {
+            cluster.apply(Command::AddBroker).unwrap();
+        }
+        assert!(matches!(
+            cluster.apply(Command::AddBroker),
+            Err(BrokerError::PolicyViolation { .. })
+        ));
     }
 
     #[test]

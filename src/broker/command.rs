@@ -53,6 +53,10 @@ pub enum Command {
         #[serde(default = "one_record")]
         count: u32,
     },
+    /// Starts one more broker (the next id). It registers with the controller and holds no
+    /// partitions until a new topic places replicas on it: Kafka never moves existing
+    /// partitions by itself (that is `kafka-reassign-partitions.sh`).
+    AddBroker,
     /// Kills a broker process: in-flight requests to it are lost, its disk survives.
     CrashBroker {
         broker: BrokerId,

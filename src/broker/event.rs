@@ -153,6 +153,9 @@ pub enum EventKind {
     BrokerRestarted {
         broker: BrokerId,
     },
+    BrokerAdded {
+        broker: BrokerId,
+    },
     BrokerFenced {
         broker: BrokerId,
     },

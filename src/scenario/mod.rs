@@ -10,7 +10,7 @@
 
 mod timeline;
 
-pub use timeline::{Timeline, SNAPSHOT_INTERVAL};
+pub use timeline::{Pushed, Timeline, SNAPSHOT_INTERVAL};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

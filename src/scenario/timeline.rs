@@ -49,6 +49,22 @@ pub struct Timeline {
     snapshots: BTreeMap<u64, (Cluster, Cursor)>,
     /// The events of the last move made, for the narration of the current picture.
     last_events: Vec<Event>,
+    /// Every event of the session with the move that made it, for the narration log.
+    history: Vec<(u64, Event)>,
+    /// Moves whose events are in `history`.
+    recorded_moves: u64,
+}
+
+/// What [`Timeline::push`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pushed {
+    /// The events of the moves the entry made.
+    pub events: Vec<Event>,
+    /// Entries from this index on are new or changed (storage rewrites them).
+    pub changed_from: usize,
+    /// Moves after the old position that were dropped because the session went on from an
+    /// earlier moment.
+    pub dropped_moves: u64,
 }
 
 impl Timeline {
@@ -68,6 +84,8 @@ impl Timeline {
             position: 0,
             total_moves: 0,
             last_events: Vec::new(),
+            history: Vec::new(),
+            recorded_moves: 0,
         };
         while timeline.advance()? {}
         timeline.total_moves = timeline.position;
@@ -117,6 +135,155 @@ impl Timeline {
         Ok(())
     }
 
+    /// Every event up to the session's end, each with the move that made it (move `m` is
+    /// the state `seek(m)` shows).
+    pub fn history(&self) -> &[(u64, Event)] {
+        &self.history
+    }
+
+    pub fn at_end(&self) -> bool {
+        self.position == self.total_moves
+    }
+
+    /// Does one more thing at the current position: a command, or a clock entry that
+    /// delivers hops. A refused command changes nothing. If the learner had stepped back,
+    /// the session goes on from here and the later moves are dropped (undo-history style).
+    /// Consecutive single steps merge into one `step` entry.
+    pub fn push(&mut self, entry: Entry) -> Result<Pushed, ScenarioError> {
+        let index = self.scenario.entries.len();
+        if let Entry::Command(command) = &entry {
+            // Check first, on the cluster as it stands here: refused means nothing changes.
+            let events = self
+                .cluster
+                .apply(command.clone())
+                .map_err(|e| ScenarioError::Entry {
+                    index,
+                    message: e.to_string(),
+                })?;
+            let (dropped_moves, _) = self.cut_here();
+            self.scenario.entries.push(entry);
+            let changed_from = self.scenario.entries.len() - 1;
+            self.cursor = Cursor {
+                entry: self.scenario.entries.len(),
+                hops_in_entry: 0,
+            };
+            self.record_move(events.clone());
+            return Ok(Pushed {
+                events,
+                changed_from,
+                dropped_moves,
+            });
+        }
+        let (dropped_moves, cut_from) = self.cut_here();
+        let mut changed_from = self.scenario.entries.len();
+        let merged = match (&entry, self.scenario.entries.last_mut()) {
+            (
+                Entry::Clock(ClockEntry::Step { count: more }),
+                Some(Entry::Clock(ClockEntry::Step { count })),
+            ) if self.cursor.entry == changed_from
+                || (self.cursor.entry + 1 == changed_from
+                    && self.cursor.hops_in_entry == *count) =>
+            {
+                // The last step is used up (a step cut short by an idle cluster leaves it
+                // idle, so the merged step makes no move and is undone below).
+                self.cursor = Cursor {
+                    entry: changed_from - 1,
+                    hops_in_entry: *count,
+                };
+                *count += more;
+                changed_from -= 1;
+                true
+            }
+            _ => false,
+        };
+        if !merged {
+            self.scenario.entries.push(entry.clone());
+        }
+        let before = self.position;
+        let mut events = Vec::new();
+        while self.advance()? {
+            events.extend(self.last_events.iter().cloned());
+        }
+        self.total_moves = self.position;
+        if self.position == before {
+            // Nothing was in flight: the entry made no move, so it is not kept.
+            match (merged, self.scenario.entries.last_mut(), &entry) {
+                (
+                    true,
+                    Some(Entry::Clock(ClockEntry::Step { count })),
+                    Entry::Clock(ClockEntry::Step { count: more }),
+                ) => *count -= more,
+                _ => {
+                    self.scenario.entries.pop();
+                }
+            }
+            self.cursor = Cursor {
+                entry: self.scenario.entries.len(),
+                hops_in_entry: 0,
+            };
+            changed_from = self.scenario.entries.len();
+        }
+        Ok(Pushed {
+            events,
+            changed_from: changed_from.min(cut_from),
+            dropped_moves,
+        })
+    }
+
+    /// Makes the current position the session's end: later entries go, a clock entry half
+    /// done becomes a `step` of the hops it made. Returns the dropped moves and the first
+    /// entry index that changed.
+    fn cut_here(&mut self) -> (u64, usize) {
+        let dropped = self.total_moves - self.position;
+        let mut changed_from = self.scenario.entries.len();
+        if dropped > 0 {
+            let Cursor {
+                entry,
+                hops_in_entry,
+            } = self.cursor;
+            self.scenario.entries.truncate(entry);
+            changed_from = entry;
+            if hops_in_entry > 0 {
+                self.scenario.entries.push(Entry::Clock(ClockEntry::Step {
+                    count: hops_in_entry,
+                }));
+            }
+            let position = self.position;
+            self.snapshots.retain(|&at, _| at <= position);
+            self.history.retain(|(at, _)| *at <= position);
+            self.recorded_moves = position;
+            self.total_moves = position;
+        }
+        (dropped, changed_from)
+    }
+
+    /// Counts a move made outside `advance` (a pushed command).
+    fn record_move(&mut self, events: Vec<Event>) {
+        self.position += 1;
+        self.total_moves = self.position;
+        self.note_events(&events);
+        self.last_events = events;
+        self.take_snapshot_if_due();
+    }
+
+    fn note_events(&mut self, events: &[Event]) {
+        if self.position > self.recorded_moves {
+            let at = self.position;
+            self.history
+                .extend(events.iter().map(|event| (at, event.clone())));
+            self.recorded_moves = self.position;
+        }
+    }
+
+    fn take_snapshot_if_due(&mut self) {
+        if self.position.is_multiple_of(SNAPSHOT_INTERVAL)
+            && !self.snapshots.contains_key(&self.position)
+        {
+            self.snapshots
+                .insert(self.position, (self.cluster.clone(), self.cursor));
+        }
+    }
+
     pub fn step_back(&mut self) -> Result<(), ScenarioError> {
         self.seek(self.position.saturating_sub(1))
     }
@@ -164,13 +331,9 @@ impl Timeline {
                 }
             };
             self.position += 1;
+            self.note_events(&events);
             self.last_events = events;
-            if self.position.is_multiple_of(SNAPSHOT_INTERVAL)
-                && !self.snapshots.contains_key(&self.position)
-            {
-                self.snapshots
-                    .insert(self.position, (self.cluster.clone(), self.cursor));
-            }
+            self.take_snapshot_if_due();
             return Ok(true);
         }
     }
@@ -228,6 +391,8 @@ mod tests {
             position: 0,
             total_moves: 0,
             last_events: Vec::new(),
+            history: Vec::new(),
+            recorded_moves: 0,
         };
         while timeline.position < moves && timeline.advance().unwrap() {}
         timeline.cluster.view()
@@ -267,5 +432,91 @@ mod tests {
         assert_eq!(timeline.last_events(), events.as_slice());
         timeline.seek(u64::MAX).unwrap();
         assert_eq!(timeline.position(), timeline.total_moves());
+    }
+
+    fn produce(key: &str) -> Entry {
+        Entry::Command(Command::Produce {
+            producer: 1,
+            topic: "t".into(),
+            key: Some(key.into()),
+            value: Some("v".into()),
+            headers: vec![],
+            partition: None,
+            count: 1,
+        })
+    }
+
+    fn step() -> Entry {
+        Entry::Clock(ClockEntry::Step { count: 1 })
+    }
+
+    /// The timeline's session, replayed from nothing, must give the very same picture.
+    fn assert_session_replays_to_the_same_state(timeline: &Timeline) {
+        let replayed = Timeline::new(timeline.scenario().clone()).unwrap();
+        assert_eq!(replayed.total_moves(), timeline.total_moves());
+        assert_eq!(replayed.cluster().view(), timeline.cluster().view());
+        assert_eq!(replayed.history(), timeline.history());
+    }
+
+    #[test]
+    fn pushed_steps_merge_and_the_session_replays_to_the_same_state() {
+        let mut scenario = busy_scenario();
+        scenario.entries.truncate(3);
+        let mut timeline = Timeline::new(scenario).unwrap();
+        let entries = timeline.scenario().entries.len();
+        let pushed = timeline.push(produce("a")).unwrap();
+        assert_eq!(pushed.changed_from, entries);
+        assert_eq!(pushed.dropped_moves, 0);
+        for _ in 0..4 {
+            let before = timeline.position();
+            let pushed = timeline.push(step()).unwrap();
+            assert_eq!(timeline.position(), before + 1, "one hop per step");
+            assert_eq!(pushed.events, timeline.last_events());
+        }
+        assert_eq!(
+            timeline.scenario().entries[entries + 1],
+            Entry::Clock(ClockEntry::Step { count: 4 }),
+            "single steps merge into one entry"
+        );
+        assert_session_replays_to_the_same_state(&timeline);
+        let pushed = timeline
+            .push(Entry::Clock(ClockEntry::RunUntilIdle))
+            .unwrap();
+        assert!(!pushed.events.is_empty());
+        assert!(timeline.cluster().is_idle());
+        let entries = timeline.scenario().entries.len();
+        let idle = timeline.push(step()).unwrap();
+        assert!(idle.events.is_empty());
+        assert_eq!(
+            timeline.scenario().entries.len(),
+            entries,
+            "a step with nothing in flight is not kept"
+        );
+        assert_session_replays_to_the_same_state(&timeline);
+    }
+
+    #[test]
+    fn going_on_from_an_earlier_move_drops_the_later_ones() {
+        let mut timeline = Timeline::new(busy_scenario()).unwrap();
+        let total = timeline.total_moves();
+        timeline.seek(301).unwrap();
+        let view = timeline.cluster().view();
+        // A refused command changes nothing, not even the future.
+        assert!(timeline
+            .push(Entry::Command(Command::CrashBroker { broker: 9 }))
+            .is_err());
+        assert_eq!(timeline.total_moves(), total);
+        assert_eq!(timeline.cluster().view(), view);
+        let pushed = timeline.push(produce("late")).unwrap();
+        assert_eq!(pushed.dropped_moves, total - 301);
+        assert_eq!(timeline.position(), 302);
+        assert_eq!(timeline.total_moves(), 302);
+        assert_session_replays_to_the_same_state(&timeline);
+        timeline.seek(120).unwrap();
+        timeline.push(step()).unwrap();
+        timeline.push(step()).unwrap();
+        assert_eq!(timeline.total_moves(), 122);
+        assert_session_replays_to_the_same_state(&timeline);
+        assert!(timeline.history().iter().all(|(at, _)| *at <= 122));
     }
 }
