@@ -2,10 +2,13 @@
 //!
 //! * [`broker`] — the deterministic core: a simulated Kafka cluster.
 //! * [`scenario`] — sessions and scenario files: seed + config + commands.
+//! * [`session`] — what the page does with a session's timeline, testable natively.
 //! * `storage` and `ui` (wasm only) — IndexedDB persistence and the Yew app.
 
 pub mod broker;
 pub mod scenario;
+/// The page's session model without the page: stepping, auto-consume, the starter session.
+pub mod session;
 
 /// The produce benchmark (`kplay bench`, `cargo bench`); it reads the wall clock, so it
 /// is for native runs only and lives outside the core.

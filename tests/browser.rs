@@ -4,8 +4,8 @@
 
 use kafka_playground::broker::{ClusterConfig, Command};
 use kafka_playground::scenario::{ClockEntry, Entry, Scenario};
+use kafka_playground::session::starter_scenario;
 use kafka_playground::storage::{Storage, WorkspaceRow};
-use kafka_playground::ui::state::starter_scenario;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -23,6 +23,7 @@ fn row_for(id: &str, scenario: &Scenario) -> WorkspaceRow {
         config: serde_json::to_string(&scenario.config).unwrap(),
         created: 1.0,
         updated: 2.0,
+        position: None,
     }
 }
 
@@ -124,5 +125,46 @@ async fn a_missing_workspace_is_none_and_a_newer_version_is_refused() {
             .unwrap()
             .schema_version,
         99
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_changed_tail_replaces_the_stored_one_in_one_go() {
+    let storage = Storage::open(&unique_name("kp-tail")).await.unwrap();
+    let scenario = starter_scenario(5);
+    storage
+        .put_workspace(&row_for("w", &scenario))
+        .await
+        .unwrap();
+    storage
+        .replace_entries_from("w", 0, &scenario.entries)
+        .await
+        .unwrap();
+    let step = |count| Entry::Clock(ClockEntry::Step { count });
+    storage
+        .append_entry("w", scenario.entries.len() as u32, &step(1))
+        .await
+        .unwrap();
+    storage
+        .append_entry("w", scenario.entries.len() as u32 + 1, &step(7))
+        .await
+        .unwrap();
+    // The session went on from an earlier move: the last two entries become one.
+    storage
+        .replace_entries_from("w", scenario.entries.len() as u32, &[step(2)])
+        .await
+        .unwrap();
+    let loaded = storage.load_scenario("w").await.unwrap().unwrap();
+    let mut expected = scenario.entries.clone();
+    expected.push(step(2));
+    assert_eq!(loaded.entries, expected);
+    // Replacing from 0 with a new session leaves nothing of the old one.
+    storage
+        .replace_entries_from("w", 0, &[step(3)])
+        .await
+        .unwrap();
+    assert_eq!(
+        storage.load_scenario("w").await.unwrap().unwrap().entries,
+        vec![step(3)]
     );
 }

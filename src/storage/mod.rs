@@ -65,6 +65,9 @@ pub struct WorkspaceRow {
     pub config: String,
     pub created: f64,
     pub updated: f64,
+    /// The move the learner was looking at (absent: the session's end).
+    #[serde(default)]
+    pub position: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,6 +76,27 @@ struct EntryRow {
     seq: u32,
     /// The entry as JSON text, in the scenario format.
     entry: String,
+}
+
+/// A workspace's entry row, as stored.
+fn entry_value(workspace: &str, seq: u32, entry: &Entry) -> Result<JsValue, StorageError> {
+    let row = EntryRow {
+        workspace: workspace.to_string(),
+        seq,
+        entry: serde_json::to_string(entry).map_err(|e| StorageError::Failed(e.to_string()))?,
+    };
+    serde_wasm_bindgen::to_value(&row).map_err(|e| StorageError::Failed(e.to_string()))
+}
+
+/// The keys of a workspace's entries from `from_seq` on.
+fn entry_range(workspace: &str, from_seq: u32) -> Result<KeyRange, StorageError> {
+    let key = |seq: u32| {
+        js_sys::Array::of2(
+            &JsValue::from_str(workspace),
+            &JsValue::from_f64(f64::from(seq)),
+        )
+    };
+    KeyRange::bound(&key(from_seq), &key(u32::MAX), None, None).map_err(failed)
 }
 
 /// IndexedDB's two ways to write: `put` replaces, `add` refuses an existing key.
@@ -154,15 +178,44 @@ impl Storage {
         seq: u32,
         entry: &Entry,
     ) -> Result<(), StorageError> {
-        let row = EntryRow {
-            workspace: workspace.to_string(),
-            seq,
-            entry: serde_json::to_string(entry).map_err(|e| StorageError::Failed(e.to_string()))?,
-        };
-        let value =
-            serde_wasm_bindgen::to_value(&row).map_err(|e| StorageError::Failed(e.to_string()))?;
+        let value = entry_value(workspace, seq, entry)?;
         // `add`, not `put`: writing the same seq twice is a bug (two tabs), not an update.
         self.write_one(ENTRIES, &value, Write::Add).await
+    }
+
+    /// Replaces a workspace's entries from `from_seq` on with `entries` (numbered from
+    /// `from_seq`), in one transaction: a session that went on from an earlier move, or a
+    /// step entry that grew. Ok only once it committed; otherwise nothing changed.
+    pub async fn replace_entries_from(
+        &self,
+        workspace: &str,
+        from_seq: u32,
+        entries: &[Entry],
+    ) -> Result<(), StorageError> {
+        let transaction = self
+            .database
+            .transaction(&[ENTRIES], TransactionMode::ReadWrite)
+            .map_err(failed)?;
+        let store = transaction.object_store(ENTRIES).map_err(failed)?;
+        store
+            .delete(entry_range(workspace, from_seq)?)
+            .map_err(failed)?
+            .await
+            .map_err(failed)?;
+        for (seq, entry) in (from_seq..).zip(entries) {
+            let value = entry_value(workspace, seq, entry)?;
+            store
+                .put(&value, None)
+                .map_err(failed)?
+                .await
+                .map_err(failed)?;
+        }
+        let result = transaction.await.map_err(failed)?;
+        if result.is_committed() {
+            Ok(())
+        } else {
+            Err(StorageError::Failed("the transaction was aborted".into()))
+        }
     }
 
     /// One value into one store, in a transaction of its own; Ok only once it committed.
@@ -199,12 +252,7 @@ impl Storage {
 
     /// Every stored entry of a workspace, in order.
     pub async fn entries(&self, workspace: &str) -> Result<Vec<Entry>, StorageError> {
-        let lower = js_sys::Array::of2(&JsValue::from_str(workspace), &JsValue::from_f64(0.0));
-        let upper = js_sys::Array::of2(
-            &JsValue::from_str(workspace),
-            &JsValue::from_f64(f64::from(u32::MAX)),
-        );
-        let range = KeyRange::bound(&lower, &upper, None, None).map_err(failed)?;
+        let range = entry_range(workspace, 0)?;
         let transaction = self
             .database
             .transaction(&[ENTRIES], TransactionMode::ReadOnly)

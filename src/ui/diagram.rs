@@ -1,0 +1,466 @@
+//! The cluster diagram (SVG): producers on the left, the controller quorum on top, the
+//! brokers with their replicas in the middle, consumer groups on the right, and every
+//! in-flight request as a labelled dot on its way.
+//!
+//! A dot's place is the fraction of its trip already made in cluster time:
+//! `(now - sent) / (deliver - sent)`. While playing, "now" glides from the current tick to
+//! the next delivery over one hop's wall time, so all dots move at the speed chosen and
+//! each arrives exactly when its hop is delivered.
+
+use std::collections::BTreeMap;
+
+use gloo::render::{request_animation_frame, AnimationFrame};
+use yew::prelude::*;
+
+use super::inspector::Selection;
+use crate::broker::controller::ControllerMode;
+use crate::broker::ids::Node;
+use crate::broker::view::{BrokerView, ClusterView, InFlightView, ReplicaView};
+
+const WIDTH: f64 = 760.0;
+const LEFT_X: f64 = 48.0;
+const BROKERS_LEFT: f64 = 104.0;
+const BROKERS_RIGHT: f64 = 556.0;
+const BROKERS_TOP: f64 = 100.0;
+const GROUPS_X: f64 = 566.0;
+const GROUP_WIDTH: f64 = 190.0;
+const CELL: f64 = 25.0;
+const ROW: f64 = 21.0;
+
+/// Where each node sits, and each broker's box.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layout {
+    pub height: f64,
+    points: BTreeMap<Node, (f64, f64)>,
+    broker_boxes: BTreeMap<u32, (f64, f64, f64, f64)>,
+    group_boxes: Vec<(String, f64, f64, f64)>,
+}
+
+/// Topics with many replicas (`__consumer_offsets`) are summed up in one line per broker.
+fn is_internal(topic: &str) -> bool {
+    topic.starts_with("__")
+}
+
+/// Retry and dead letter topics are drawn apart from ordinary ones.
+pub fn topic_role(topic: &str, view: &ClusterView) -> Option<&'static str> {
+    let connect_dlq = view.groups.iter().any(|g| {
+        matches!(&g.error_handling, Some(crate::broker::dead_letter::ErrorPolicy::Connect { dlq_topic: Some(t), .. }) if t == topic)
+    });
+    if connect_dlq || topic.ends_with("-dlt") || topic.ends_with(".DLT") {
+        Some("DLT")
+    } else if topic.ends_with("-retry") || topic.rsplit_once("-retry-").is_some() {
+        Some("retry")
+    } else {
+        None
+    }
+}
+
+/// Replicas of one broker grouped by topic, internal topics left out.
+fn replica_rows(broker: &BrokerView) -> Vec<(&str, Vec<&ReplicaView>)> {
+    let mut rows: Vec<(&str, Vec<&ReplicaView>)> = Vec::new();
+    for replica in broker.replicas.iter().filter(|r| !is_internal(&r.topic)) {
+        match rows.last_mut() {
+            Some((topic, cells)) if *topic == replica.topic => cells.push(replica),
+            _ => rows.push((&replica.topic, vec![replica])),
+        }
+    }
+    rows
+}
+
+fn cells_per_line(box_width: f64) -> usize {
+    (((box_width - 16.0) / CELL).floor() as usize).max(1)
+}
+
+impl Layout {
+    pub fn of(view: &ClusterView) -> Layout {
+        let mut points = BTreeMap::new();
+        let controllers = &view.controller.nodes;
+        let span = 90.0;
+        let first = (BROKERS_LEFT + BROKERS_RIGHT) / 2.0
+            - span * (controllers.len().saturating_sub(1)) as f64 / 2.0;
+        for (i, node) in controllers.iter().enumerate() {
+            points.insert(Node::Controller(node.id), (first + span * i as f64, 45.0));
+        }
+        for (i, producer) in view.producers.iter().enumerate() {
+            points.insert(
+                Node::Producer(producer.id),
+                (LEFT_X, BROKERS_TOP + 30.0 + 70.0 * i as f64),
+            );
+        }
+        let count = view.brokers.len().max(1);
+        let columns = count.min(3);
+        let gap = 16.0;
+        let box_width =
+            (BROKERS_RIGHT - BROKERS_LEFT - gap * (columns - 1) as f64) / columns as f64;
+        let per_line = cells_per_line(box_width);
+        let mut broker_boxes = BTreeMap::new();
+        let mut y = BROKERS_TOP;
+        for row in view.brokers.chunks(columns) {
+            let height = row
+                .iter()
+                .map(|b| {
+                    let lines: usize = replica_rows(b)
+                        .iter()
+                        .map(|(_, cells)| 1 + cells.len().div_ceil(per_line))
+                        .sum();
+                    let internal = b.replicas.iter().any(|r| is_internal(&r.topic));
+                    48.0 + ROW * (lines + usize::from(internal)) as f64
+                })
+                .fold(70.0, f64::max);
+            for (i, broker) in row.iter().enumerate() {
+                let x = BROKERS_LEFT + (box_width + gap) * i as f64;
+                broker_boxes.insert(broker.id, (x, y, box_width, height));
+                points.insert(
+                    Node::Broker(broker.id),
+                    (x + box_width / 2.0, y + height / 2.0),
+                );
+            }
+            y += height + gap;
+        }
+        let brokers_bottom = y;
+        let mut group_boxes = Vec::new();
+        let mut gy = BROKERS_TOP;
+        let mut placed = std::collections::BTreeSet::new();
+        for group in &view.groups {
+            let members: Vec<_> = view
+                .consumers
+                .iter()
+                .filter(|c| c.group.as_deref() == Some(group.group.as_str()))
+                .collect();
+            let height = 40.0 + 34.0 * members.len().max(1) as f64;
+            group_boxes.push((group.group.clone(), GROUPS_X, gy, height));
+            for (i, consumer) in members.iter().enumerate() {
+                points.insert(
+                    Node::Consumer(consumer.id),
+                    (GROUPS_X + 62.0, gy + 48.0 + 34.0 * i as f64),
+                );
+                placed.insert(consumer.id);
+            }
+            gy += height + 12.0;
+        }
+        for consumer in view.consumers.iter().filter(|c| !placed.contains(&c.id)) {
+            points.insert(Node::Consumer(consumer.id), (GROUPS_X + 62.0, gy + 20.0));
+            gy += 40.0;
+        }
+        let producers_bottom = BROKERS_TOP + 70.0 * view.producers.len() as f64 + 40.0;
+        Layout {
+            height: brokers_bottom.max(gy).max(producers_bottom).max(240.0) + 20.0,
+            points,
+            broker_boxes,
+            group_boxes,
+        }
+    }
+
+    pub fn point(&self, node: Node) -> (f64, f64) {
+        self.points
+            .get(&node)
+            .copied()
+            .unwrap_or((WIDTH / 2.0, 20.0))
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct DiagramProps {
+    pub view: ClusterView,
+    pub selection: Option<Selection>,
+    pub on_select: Callback<Selection>,
+    /// Wall time of one hop at the chosen speed; `None` while paused or with reduced motion.
+    pub glide_ms: Option<f64>,
+}
+
+fn selectable(
+    on_select: &Callback<Selection>,
+    selection: Selection,
+) -> (Callback<MouseEvent>, Callback<KeyboardEvent>) {
+    let click = {
+        let on_select = on_select.clone();
+        let selection = selection.clone();
+        Callback::from(move |_| on_select.emit(selection.clone()))
+    };
+    let key = {
+        let on_select = on_select.clone();
+        Callback::from(move |event: KeyboardEvent| {
+            if event.key() == "Enter" || event.key() == " " {
+                event.prevent_default();
+                event.stop_propagation();
+                on_select.emit(selection.clone());
+            }
+        })
+    };
+    (click, key)
+}
+
+#[function_component(Diagram)]
+pub fn diagram(props: &DiagramProps) -> Html {
+    let view = &props.view;
+    let layout = use_memo(view.clone(), Layout::of);
+    let height = layout.height;
+    let selected = |s: &Selection| props.selection.as_ref() == Some(s);
+
+    let controllers = view.controller.nodes.iter().map(|node| {
+        let (x, y) = layout.point(Node::Controller(node.id));
+        let active = view.controller.active == Some(Node::Controller(node.id));
+        let name = match view.controller.mode {
+            ControllerMode::Kraft => format!("controller {}", node.id),
+            ControllerMode::Zookeeper => format!("ZooKeeper {}", node.id),
+        };
+        let state = match (node.alive, active) {
+            (false, _) => "down",
+            (true, true) => "active",
+            (true, false) => "standby",
+        };
+        html! {
+            <g class={classes!("controller", state)}>
+                <title>{ format!("{name}: {state}") }</title>
+                <rect x={(x - 40.0).to_string()} y={(y - 16.0).to_string()} width="80" height="32" rx="16" />
+                <text x={x.to_string()} y={(y - 1.0).to_string()} class="node-name">{ name }</text>
+                <text x={x.to_string()} y={(y + 11.0).to_string()} class="node-state">{ if active { "★ active" } else { state } }</text>
+            </g>
+        }
+    });
+
+    let brokers = view.brokers.iter().map(|broker| {
+        let (x, y, w, h) = layout.broker_boxes[&broker.id];
+        let status = if !broker.alive { "down" } else if broker.fenced { "fenced" } else { "running" };
+        let selection = Selection::Broker(broker.id);
+        let (onclick, onkeydown) = selectable(&props.on_select, selection.clone());
+        let per_line = cells_per_line(w);
+        let mut line = 0usize;
+        let mut rows = Vec::new();
+        for (topic, cells) in replica_rows(broker) {
+            let role = topic_role(topic, view);
+            let ty = y + 46.0 + ROW * line as f64;
+            rows.push(html! {
+                <text x={(x + 8.0).to_string()} y={ty.to_string()} class={classes!("topic-label", role.map(|r| r.to_lowercase()))}>
+                    { match role { Some(role) => format!("{topic} ({role})"), None => topic.to_string() } }
+                </text>
+            });
+            line += 1;
+            for (i, replica) in cells.iter().enumerate() {
+                let cx = x + 8.0 + CELL * (i % per_line) as f64;
+                let cy = y + 34.0 + ROW * (line + i / per_line) as f64;
+                let selection = Selection::Partition(replica.topic.clone(), replica.partition);
+                let (onclick, onkeydown) = selectable(&props.on_select, selection.clone());
+                let mark = match replica.state.as_str() {
+                    "leader" => "L",
+                    "follower" => "F",
+                    "out_of_sync" => "!",
+                    _ => "×",
+                };
+                let label = format!(
+                    "{}-{} on broker {}: {}, LEO {}, HW {}",
+                    replica.topic, replica.partition, broker.id,
+                    replica.state.replace('_', " "), replica.log_end_offset, replica.high_watermark
+                );
+                rows.push(html! {
+                    <g class={classes!("replica", replica.state.clone(), role.map(|r| r.to_lowercase()), selected(&selection).then_some("selected"))}
+                        role="button" tabindex="0" aria-label={label.clone()} {onclick} {onkeydown}>
+                        <title>{ label }</title>
+                        <rect x={cx.to_string()} y={cy.to_string()} width={(CELL - 3.0).to_string()} height={(ROW - 4.0).to_string()} rx="3" />
+                        <text x={(cx + (CELL - 3.0) / 2.0).to_string()} y={(cy + 12.0).to_string()}>{ format!("{}{mark}", replica.partition) }</text>
+                    </g>
+                });
+            }
+            line += cells.len().div_ceil(per_line);
+        }
+        let internal: Vec<_> = broker.replicas.iter().filter(|r| is_internal(&r.topic)).collect();
+        if !internal.is_empty() {
+            let leaders = internal.iter().filter(|r| r.state == "leader").count();
+            rows.push(html! {
+                <text x={(x + 8.0).to_string()} y={(y + 46.0 + ROW * line as f64).to_string()} class="topic-label internal">
+                    { format!("__consumer_offsets: {} replicas, {leaders} leaders", internal.len()) }
+                </text>
+            });
+        }
+        html! {
+            <g class={classes!("broker", status, selected(&selection).then_some("selected"))}>
+                <g role="button" tabindex="0" aria-label={format!("Broker {} ({status}{})", broker.id, if broker.is_controller { ", controller" } else { "" })} {onclick} {onkeydown}>
+                    <rect class="broker-box" x={x.to_string()} y={y.to_string()} width={w.to_string()} height={h.to_string()} rx="8" />
+                    <text x={(x + 8.0).to_string()} y={(y + 18.0).to_string()} class="broker-name">
+                        { format!("broker {}", broker.id) }
+                        { if broker.is_controller { " ★ controller" } else { "" } }
+                    </text>
+                    <text x={(x + w - 8.0).to_string()} y={(y + 18.0).to_string()} class="broker-status">{ status }</text>
+                </g>
+                { for rows }
+            </g>
+        }
+    });
+
+    let producers = view.producers.iter().map(|producer| {
+        let (x, y) = layout.point(Node::Producer(producer.id));
+        let selection = Selection::Producer(producer.id);
+        let (onclick, onkeydown) = selectable(&props.on_select, selection.clone());
+        html! {
+            <g class={classes!("client", "producer", selected(&selection).then_some("selected"))} role="button" tabindex="0"
+                aria-label={format!("Producer {} (acks={})", producer.id, producer.acks)} {onclick} {onkeydown}>
+                <rect x={(x - 44.0).to_string()} y={(y - 20.0).to_string()} width="88" height="40" rx="6" />
+                <text x={x.to_string()} y={(y - 3.0).to_string()} class="node-name">{ format!("producer {}", producer.id) }</text>
+                <text x={x.to_string()} y={(y + 11.0).to_string()} class="node-state">{ format!("acks={}", producer.acks) }</text>
+            </g>
+        }
+    });
+
+    let groups = layout.group_boxes.iter().map(|(name, x, y, h)| {
+        let group = view.groups.iter().find(|g| &g.group == name);
+        let selection = Selection::Group(name.clone());
+        let (onclick, onkeydown) = selectable(&props.on_select, selection.clone());
+        let state = group.map_or("Dead", |g| g.state.as_str());
+        let generation = group.map_or(0, |g| g.generation);
+        html! {
+            <g class={classes!("group", selected(&selection).then_some("selected"))} role="button" tabindex="0"
+                aria-label={format!("Group {name} ({state}, generation {generation})")} {onclick} {onkeydown}>
+                <rect x={x.to_string()} y={y.to_string()} width={GROUP_WIDTH.to_string()} height={h.to_string()} rx="8" />
+                <text x={(x + 8.0).to_string()} y={(y + 16.0).to_string()} class="broker-name">{ format!("group {name}") }</text>
+                <text x={(x + 8.0).to_string()} y={(y + 30.0).to_string()} class="node-state left">{ format!("{state} · generation {generation}") }</text>
+            </g>
+        }
+    });
+
+    let consumers = view.consumers.iter().map(|consumer| {
+        let (x, y) = layout.point(Node::Consumer(consumer.id));
+        let selection = Selection::Consumer(consumer.id);
+        let (onclick, onkeydown) = selectable(&props.on_select, selection.clone());
+        let owns = if consumer.assignment.is_empty() {
+            "owns nothing".to_string()
+        } else {
+            consumer.assignment.iter().map(|tp| tp.to_string()).collect::<Vec<_>>().join(", ")
+        };
+        html! {
+            <g class={classes!("client", "consumer", consumer.status.clone(), selected(&selection).then_some("selected"))} role="button" tabindex="0"
+                aria-label={format!("Consumer {} ({}): {owns}", consumer.id, consumer.status)} {onclick} {onkeydown}>
+                <title>{ owns.clone() }</title>
+                <rect x={(x - 54.0).to_string()} y={(y - 14.0).to_string()} width={(GROUP_WIDTH - 16.0).to_string()} height="28" rx="6" />
+                <text x={(x - 46.0).to_string()} y={(y - 1.0).to_string()} class="node-name left">
+                    { format!("consumer {}{}", consumer.id, if consumer.status == "running" { String::new() } else { format!(" ({})", consumer.status) }) }
+                </text>
+                <text x={(x - 46.0).to_string()} y={(y + 10.0).to_string()} class="node-state left">{ truncate(&owns, 30) }</text>
+            </g>
+        }
+    });
+
+    let cut_links = view.cut_links.iter().map(|(a, b)| {
+        let (x1, y1) = layout.point(*a);
+        let (x2, y2) = layout.point(*b);
+        html! {
+            <g class="cut-link">
+                <title>{ format!("link {a} — {b} is cut") }</title>
+                <line x1={x1.to_string()} y1={y1.to_string()} x2={x2.to_string()} y2={y2.to_string()} />
+                <text x={((x1 + x2) / 2.0).to_string()} y={((y1 + y2) / 2.0).to_string()}>{ "✂ cut" }</text>
+            </g>
+        }
+    });
+
+    html! {
+        <figure class="diagram">
+            <svg viewBox={format!("0 0 {WIDTH} {height}")} role="group" aria-label="Cluster diagram" preserveAspectRatio="xMidYMin meet">
+                <text x={LEFT_X.to_string()} y="88" class="column-title">{ "Producers" }</text>
+                <text x={(GROUPS_X + GROUP_WIDTH / 2.0).to_string()} y="88" class="column-title">{ "Consumer groups" }</text>
+                { for controllers }
+                { for cut_links }
+                { for brokers }
+                { for producers }
+                { for groups }
+                { for consumers }
+                <Flights in_flight={view.in_flight.clone()} tick={view.tick} layout={(*layout).clone()} glide_ms={props.glide_ms} />
+            </svg>
+            <figcaption class="legend">
+                <span class="key leader">{ "0L leader" }</span>
+                <span class="key follower">{ "0F in-sync follower" }</span>
+                <span class="key out_of_sync">{ "0! out of sync" }</span>
+                <span class="key offline">{ "0× offline" }</span>
+                <span class="key retry">{ "retry topic" }</span>
+                <span class="key dlt">{ "dead letter topic" }</span>
+                <span>{ format!("{} requests in flight", view.in_flight.len()) }</span>
+            </figcaption>
+        </figure>
+    }
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        format!("{}…", text.chars().take(max - 1).collect::<String>())
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct FlightsProps {
+    pub in_flight: Vec<InFlightView>,
+    pub tick: u64,
+    pub layout: Layout,
+    pub glide_ms: Option<f64>,
+}
+
+/// The in-flight requests. Only this layer re-renders on animation frames.
+#[function_component(Flights)]
+pub fn flights(props: &FlightsProps) -> Html {
+    // Fraction of the way from this tick to the next delivery, by wall time.
+    let glide = use_state(|| 0.0f64);
+    let frame = use_mut_ref(|| None::<AnimationFrame>);
+    {
+        let glide = glide.clone();
+        let frame = frame.clone();
+        use_effect_with(
+            (
+                props.tick,
+                props.in_flight.len(),
+                props.glide_ms.map(|g| g as u64),
+            ),
+            move |(_, _, glide_ms)| {
+                glide.set(0.0);
+                let glide_ms = *glide_ms;
+                *frame.borrow_mut() = None;
+                if let Some(total) = glide_ms.filter(|&g| g > 0) {
+                    fn schedule(
+                        start: Option<f64>,
+                        total: f64,
+                        glide: UseStateHandle<f64>,
+                        frame: std::rc::Rc<std::cell::RefCell<Option<AnimationFrame>>>,
+                    ) {
+                        let again = frame.clone();
+                        *frame.borrow_mut() = Some(request_animation_frame(move |now| {
+                            let start = start.unwrap_or(now);
+                            let fraction = ((now - start) / total).min(1.0);
+                            glide.set(fraction);
+                            if fraction < 1.0 {
+                                schedule(Some(start), total, glide, again);
+                            }
+                        }));
+                    }
+                    schedule(None, total as f64, glide, frame.clone());
+                }
+                move || {
+                    *frame.borrow_mut() = None;
+                }
+            },
+        );
+    }
+    let next = props
+        .in_flight
+        .iter()
+        .map(|m| m.deliver_tick)
+        .min()
+        .unwrap_or(props.tick);
+    let now = props.tick as f64 + (next.saturating_sub(props.tick)) as f64 * *glide;
+    html! {
+        <g class="flights" aria-hidden="true">
+            { for props.in_flight.iter().map(|message| {
+                let (x1, y1) = props.layout.point(message.from);
+                let (x2, y2) = props.layout.point(message.to);
+                let trip = message.deliver_tick.saturating_sub(message.sent_tick).max(1) as f64;
+                let done = ((now - message.sent_tick as f64) / trip).clamp(0.0, 1.0);
+                let x = x1 + (x2 - x1) * done;
+                let y = y1 + (y2 - y1) * done;
+                let kind = message.label.split(' ').next().unwrap_or_default().to_lowercase();
+                html! {
+                    <g key={message.id} class={classes!("flight", kind)} transform={format!("translate({x:.1},{y:.1})")}>
+                        <circle r="5" />
+                        <text y="-8">{ &message.label }</text>
+                    </g>
+                }
+            }) }
+        </g>
+    }
+}
