@@ -96,11 +96,13 @@ pub fn step_forward(timeline: &mut Timeline, auto_consume: bool) -> Result<Stepp
     })
 }
 
-/// The events the narration shows: the newest `max` up to the current move.
-pub fn narration_lines(timeline: &Timeline, max: usize) -> Vec<(u64, Event)> {
+/// The events the narration shows: the newest `max` up to the current move, and the index
+/// of the first of them in the whole history.
+pub fn narration_lines(timeline: &Timeline, max: usize) -> (usize, Vec<(u64, Event)>) {
     let history = timeline.history();
     let end = history.partition_point(|(at, _)| *at <= timeline.position());
-    history[end.saturating_sub(max)..end].to_vec()
+    let start = end.saturating_sub(max);
+    (start, history[start..end].to_vec())
 }
 
 #[cfg(test)]

@@ -173,7 +173,7 @@ pub fn command_form(props: &CommandFormProps) -> Html {
 
 #[derive(Properties, PartialEq)]
 pub struct ControlsProps {
-    pub view: ClusterView,
+    pub names: Names,
     pub on_command: Callback<Command, Option<String>>,
     /// A new cluster: (config, seed).
     pub on_new_cluster: Callback<(ClusterConfig, u64), Option<String>>,
@@ -181,32 +181,57 @@ pub struct ControlsProps {
     pub on_auto_consume: Callback<bool>,
 }
 
+/// What the controls offer to choose from: the cluster's names, not its state, so the panel
+/// re-renders only when something is added or removed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Names {
+    brokers: Vec<u32>,
+    controllers: Vec<u32>,
+    mode: ControllerMode,
+    topics: Vec<String>,
+    producers: Vec<u32>,
+    consumers: Vec<u32>,
+    groups: Vec<String>,
+}
+
+impl Names {
+    pub fn of(view: &ClusterView) -> Names {
+        Names {
+            brokers: view.brokers.iter().map(|b| b.id).collect(),
+            controllers: view.controller.nodes.iter().map(|n| n.id).collect(),
+            mode: view.controller.mode,
+            topics: view
+                .topics
+                .iter()
+                .map(|t| t.name.clone())
+                .filter(|t| !t.starts_with("__"))
+                .collect(),
+            producers: view.producers.iter().map(|p| p.id).collect(),
+            consumers: view.consumers.iter().map(|c| c.id).collect(),
+            groups: view.groups.iter().map(|g| g.group.clone()).collect(),
+        }
+    }
+}
+
 #[function_component(Controls)]
 pub fn controls(props: &ControlsProps) -> Html {
-    let view = &props.view;
+    let view = &props.names;
     let on_command = props.on_command.clone();
-    let brokers = options(view.brokers.iter().map(|b| b.id), "broker ");
-    let controllers = options(view.controller.nodes.iter().map(|n| n.id), "controller ");
-    let topics: Vec<(String, String)> = view
-        .topics
-        .iter()
-        .filter(|t| !t.name.starts_with("__"))
-        .map(|t| (t.name.clone(), t.name.clone()))
-        .collect();
-    let producers = options(view.producers.iter().map(|p| p.id), "producer ");
-    let consumers = options(view.consumers.iter().map(|c| c.id), "consumer ");
-    let groups: Vec<(String, String)> = view
-        .groups
-        .iter()
-        .map(|g| (g.group.clone(), g.group.clone()))
-        .collect();
+    let brokers = options(view.brokers.iter(), "broker ");
+    let controllers = options(view.controllers.iter(), "controller ");
+    let topics: Vec<(String, String)> =
+        view.topics.iter().map(|t| (t.clone(), t.clone())).collect();
+    let producers = options(view.producers.iter(), "producer ");
+    let consumers = options(view.consumers.iter(), "consumer ");
+    let groups: Vec<(String, String)> =
+        view.groups.iter().map(|g| (g.clone(), g.clone())).collect();
     let nodes: Vec<(String, String)> = view
         .brokers
         .iter()
-        .map(|b| Node::Broker(b.id))
-        .chain(view.controller.nodes.iter().map(|n| Node::Controller(n.id)))
-        .chain(view.producers.iter().map(|p| Node::Producer(p.id)))
-        .chain(view.consumers.iter().map(|c| Node::Consumer(c.id)))
+        .map(|&b| Node::Broker(b))
+        .chain(view.controllers.iter().map(|&n| Node::Controller(n)))
+        .chain(view.producers.iter().map(|&p| Node::Producer(p)))
+        .chain(view.consumers.iter().map(|&c| Node::Consumer(c)))
         .map(|n| {
             let value = match n {
                 Node::Broker(id) => format!("broker:{id}"),
@@ -508,7 +533,8 @@ pub fn controls(props: &ControlsProps) -> Html {
     let group_default = view
         .groups
         .first()
-        .map_or("payments".to_string(), |g| g.group.clone());
+        .cloned()
+        .unwrap_or_else(|| "payments".to_string());
     let advance = {
         let ms = clock_ms.clone();
         Build::from(move |_| {
@@ -529,7 +555,7 @@ pub fn controls(props: &ControlsProps) -> Html {
                 ]}>
                     { select("broker-id", "Broker", &broker, &brokers) }
                 </CommandForm>
-                <CommandForm legend={if view.controller.mode == ControllerMode::Kraft { "KRaft controllers" } else { "ZooKeeper servers" }} on_command={on_command.clone()} actions={vec![
+                <CommandForm legend={if view.mode == ControllerMode::Kraft { "KRaft controllers" } else { "ZooKeeper servers" }} on_command={on_command.clone()} actions={vec![
                     ("Crash controller".into(), by_controller(|controller| Command::CrashController { controller })),
                     ("Restart controller".into(), by_controller(|controller| Command::RestartController { controller })),
                 ]}>
@@ -603,7 +629,7 @@ pub fn controls(props: &ControlsProps) -> Html {
                     ("Restart".into(), by_consumer(|consumer| Command::RestartConsumer { consumer })),
                 ]}>
                     { select("consumer-id", "Consumer", &consumer, &consumers) }
-                    { field("subscribe-topics", "Topics", &subscribe_topics, "orders, payments", view.topics.iter().find(|t| !t.name.starts_with("__")).map_or("", |t| t.name.as_str())) }
+                    { field("subscribe-topics", "Topics", &subscribe_topics, "orders, payments", view.topics.first().map_or("", String::as_str)) }
                 </CommandForm>
                 <label class="check standalone" for="auto-consume">
                     <input id="auto-consume" type="checkbox" checked={props.auto_consume} onchange={on_auto} />

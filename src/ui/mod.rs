@@ -24,7 +24,7 @@ use crate::session::{
     narration_lines, starter_scenario, starter_scenario_with, step_forward, Stepped, STARTER_TOPIC,
 };
 use crate::storage::{now_ms, Storage, WorkspaceRow};
-use controls::Controls;
+use controls::{Controls, Names};
 use diagram::Diagram;
 use inspector::{describe, Inspector, Selection};
 use log_strip::{strip_rows, LogStrips};
@@ -168,7 +168,8 @@ fn stored_theme() -> String {
 pub fn app() -> Html {
     let timeline = use_mut_ref(|| None::<Timeline>);
     let redraw = use_force_update();
-    let storage = use_state(|| None::<Rc<Storage>>);
+    // A ref, not state: the stable callbacks below read it long after their first render.
+    let storage = use_mut_ref(|| None::<Rc<Storage>>);
     let status = use_state(|| SaveStatus::Opening);
     let outbox = use_mut_ref(Outbox::default);
     let created = use_mut_ref(now_ms);
@@ -259,88 +260,98 @@ pub fn app() -> Html {
                     }
                     Err(error) => return start_in_memory(error.to_string()),
                 }
-                storage.set(Some(opened));
+                *storage.borrow_mut() = Some(opened);
                 redraw.force_update();
             });
         });
     }
 
     // Queues the storage writes a change of the session needs.
-    let save = {
+    // Callbacks made once, so the components that take them re-render only when their own
+    // data changes.
+    let save = (*use_memo((), {
         let storage = storage.clone();
         let outbox = outbox.clone();
         let status = status.clone();
         let timeline = timeline.clone();
         let created = created.clone();
-        Callback::from(move |pushed: Vec<Pushed>| {
-            let guard = timeline.borrow();
-            let Some(timeline) = guard.as_ref() else {
-                return;
-            };
-            let entries = &timeline.scenario().entries;
-            {
-                let mut outbox = outbox.borrow_mut();
-                if outbox.disabled {
+        move |_| {
+            Callback::from(move |pushed: Vec<Pushed>| {
+                let guard = timeline.borrow();
+                let Some(timeline) = guard.as_ref() else {
                     return;
-                }
-                if let Some(from) = pushed.iter().map(|p| p.changed_from).min() {
-                    if from < entries.len() || from < outbox.stored_len {
-                        // `add` for a new entry at the end; a changed or cut tail is replaced.
-                        let append = from == outbox.stored_len && entries.len() == from + 1;
-                        outbox.queue.push_back(Write::Entries {
-                            from: from as u32,
-                            entries: entries[from.min(entries.len())..].to_vec(),
-                            append,
-                        });
-                        outbox.stored_len = entries.len();
+                };
+                let entries = &timeline.scenario().entries;
+                {
+                    let mut outbox = outbox.borrow_mut();
+                    if outbox.disabled {
+                        return;
                     }
+                    if let Some(from) = pushed.iter().map(|p| p.changed_from).min() {
+                        if from < entries.len() || from < outbox.stored_len {
+                            // `add` for a new entry at the end; a changed or cut tail is replaced.
+                            let append = from == outbox.stored_len && entries.len() == from + 1;
+                            outbox.queue.push_back(Write::Entries {
+                                from: from as u32,
+                                entries: entries[from.min(entries.len())..].to_vec(),
+                                append,
+                            });
+                            outbox.stored_len = entries.len();
+                        }
+                    }
+                    // The position is small and changes often: keep only the newest pending.
+                    outbox.queue.retain(|w| !matches!(w, Write::Workspace(_)));
+                    outbox.queue.push_back(Write::Workspace(workspace_row(
+                        timeline.scenario(),
+                        timeline.position(),
+                        *created.borrow(),
+                    )));
                 }
-                // The position is small and changes often: keep only the newest pending.
-                outbox.queue.retain(|w| !matches!(w, Write::Workspace(_)));
-                outbox.queue.push_back(Write::Workspace(workspace_row(
-                    timeline.scenario(),
-                    timeline.position(),
-                    *created.borrow(),
-                )));
-            }
-            if let Some(storage) = (*storage).clone() {
-                flush(storage, outbox.clone(), status.clone());
-            }
-        })
-    };
+                if let Some(storage) = storage.borrow().clone() {
+                    flush(storage, outbox.clone(), status.clone());
+                }
+            })
+        }
+    }))
+    .clone();
 
-    let on_command = {
+    let on_command = (*use_memo((), {
         let timeline = timeline.clone();
         let redraw = redraw.clone();
         let save = save.clone();
         let notice = notice.clone();
-        Callback::from(move |command: Command| -> Option<String> {
-            let result = timeline
-                .borrow_mut()
-                .as_mut()
-                .map(|t| t.push(Entry::Command(command)));
-            match result {
-                Some(Ok(pushed)) => {
-                    notice.set(Some(match pushed.dropped_moves {
-                        0 => pushed
-                            .events
-                            .last()
-                            .map(|e| e.text.clone())
-                            .unwrap_or_default(),
-                        n => format!(
-                            "The session goes on from here; the {n} later moves were dropped."
-                        ),
-                    }));
-                    save.emit(vec![pushed]);
-                    redraw.force_update();
-                    None
+        move |_| {
+            Callback::from(move |command: Command| -> Option<String> {
+                let result = timeline
+                    .borrow_mut()
+                    .as_mut()
+                    .map(|t| t.push(Entry::Command(command)));
+                match result {
+                    Some(Ok(pushed)) => {
+                        notice.set(Some(match pushed.dropped_moves {
+                            0 => pushed
+                                .events
+                                .last()
+                                .map(|e| e.text.clone())
+                                .unwrap_or_default(),
+                            n => format!(
+                                "The session goes on from here; the {n} later moves were dropped."
+                            ),
+                        }));
+                        save.emit(vec![pushed]);
+                        redraw.force_update();
+                        None
+                    }
+                    Some(Err(crate::scenario::ScenarioError::Entry { message, .. })) => {
+                        Some(message)
+                    }
+                    Some(Err(error)) => Some(error.to_string()),
+                    None => Some("The session is still loading.".into()),
                 }
-                Some(Err(crate::scenario::ScenarioError::Entry { message, .. })) => Some(message),
-                Some(Err(error)) => Some(error.to_string()),
-                None => Some("The session is still loading.".into()),
-            }
-        })
-    };
+            })
+        }
+    }))
+    .clone();
 
     let on_time = {
         let timeline = timeline.clone();
@@ -500,16 +511,19 @@ pub fn app() -> Html {
         });
     }
 
-    let on_new_cluster = {
+    let on_new_cluster = (*use_memo((), {
         let confirm_new = confirm_new.clone();
-        Callback::from(move |request: (ClusterConfig, u64)| -> Option<String> {
-            if let Err(error) = request.0.validate() {
-                return Some(error.to_string());
-            }
-            confirm_new.set(Some(request));
-            None
-        })
-    };
+        move |_| {
+            Callback::from(move |request: (ClusterConfig, u64)| -> Option<String> {
+                if let Err(error) = request.0.validate() {
+                    return Some(error.to_string());
+                }
+                confirm_new.set(Some(request));
+                None
+            })
+        }
+    }))
+    .clone();
     let replace_session = {
         let confirm_new = confirm_new.clone();
         let timeline = timeline.clone();
@@ -549,7 +563,7 @@ pub fn app() -> Html {
             *timeline.borrow_mut() = Some(fresh);
             selection.set(None);
             playing.set(false);
-            if let Some(storage) = (*storage).clone() {
+            if let Some(storage) = storage.borrow().clone() {
                 flush(storage, outbox.clone(), status.clone());
             }
             redraw.force_update();
@@ -567,7 +581,7 @@ pub fn app() -> Html {
     let position = timeline_now.position();
     let total = timeline_now.total_moves();
     let idle = cluster.is_idle();
-    let lines = narration_lines(timeline_now, NARRATION_LINES);
+    let (first_index, lines) = narration_lines(timeline_now, NARRATION_LINES);
     let details = selection.as_ref().and_then(|s| describe(s, &view, cluster));
     let topic_names: Vec<String> = view.topics.iter().map(|t| t.name.clone()).collect();
     let shown_topic = if topic_names.contains(&strip_topic) {
@@ -612,10 +626,11 @@ pub fn app() -> Html {
         let on_time = on_time.clone();
         Callback::from(move |at: u64| on_time.emit(TimeAction::Seek(at)))
     };
-    let on_auto_consume = {
+    let on_auto_consume = (*use_memo((), {
         let auto_consume = auto_consume.clone();
-        Callback::from(move |on: bool| auto_consume.set(on))
-    };
+        move |_| Callback::from(move |on: bool| auto_consume.set(on))
+    }))
+    .clone();
     let cycle_theme = {
         let theme = theme.clone();
         Callback::from(move |_| {
@@ -675,7 +690,7 @@ pub fn app() -> Html {
             <main class={classes!("layout", panel_class)}>
                 <aside class="panel controls-panel" aria-label="Controls">
                     <h2>{ "Controls" }</h2>
-                    <Controls view={view.clone()} on_command={on_command.clone()} on_new_cluster={on_new_cluster}
+                    <Controls names={Names::of(&view)} on_command={on_command.clone()} on_new_cluster={on_new_cluster}
                         auto_consume={*auto_consume} {on_auto_consume} />
                 </aside>
                 <section class="panel stage" aria-label="Cluster">
@@ -698,7 +713,7 @@ pub fn app() -> Html {
             </main>
             <footer class="time" aria-label="Time">
                 <TimeBar {position} {total} tick={view.tick} playing={*playing} speed={*speed} {idle} on_action={on_time} />
-                <Narration {lines} {position} {on_seek} />
+                <Narration {lines} {first_index} {position} {on_seek} />
             </footer>
             if let Some((config, seed)) = &*confirm_new {
                 <div class="dialog-backdrop">

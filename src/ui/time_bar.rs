@@ -10,7 +10,7 @@ use crate::broker::Event;
 pub const SPEEDS: [f64; 7] = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0];
 pub const BASE_HOP_MS: f64 = 800.0;
 /// Narration lines rendered at once (the newest up to the current move).
-pub const NARRATION_LINES: usize = 200;
+pub const NARRATION_LINES: usize = 80;
 
 #[derive(Clone, PartialEq)]
 pub enum TimeAction {
@@ -82,6 +82,8 @@ pub fn time_bar(props: &TimeBarProps) -> Html {
 pub struct NarrationProps {
     /// The newest events up to the current move, each with its move.
     pub lines: Vec<(u64, Event)>,
+    /// The index of the first line in the whole history (keys the list items).
+    pub first_index: usize,
     pub position: u64,
     pub on_seek: Callback<u64>,
 }
@@ -91,28 +93,21 @@ pub struct NarrationProps {
 #[function_component(Narration)]
 pub fn narration(props: &NarrationProps) -> Html {
     let end = props.lines.len();
-    let list_ref = use_node_ref();
-    {
-        let list_ref = list_ref.clone();
-        use_effect_with((props.position, end), move |_| {
-            if let Some(list) = list_ref.cast::<web_sys::Element>() {
-                list.set_scroll_top(list.scroll_height());
-            }
-        });
-    }
     if end == 0 {
         return html! { <p class="hint">{ "Nothing has happened yet. Send a record, then step through its hops." }</p> };
     }
     html! {
-        <ol class="narration" ref={list_ref} aria-label="What happened">
-            { for props.lines.iter().map(|(at, event)| {
+        // Newest first in the DOM, shown bottom-up by CSS (column-reverse): the list stays
+        // scrolled to the newest line without reading layout on every step.
+        <ol class="narration" aria-label="What happened" reversed=true>
+            { for props.lines.iter().enumerate().rev().map(|(index, (at, event))| {
                 let onclick = {
                     let on_seek = props.on_seek.clone();
                     let at = *at;
                     Callback::from(move |_| on_seek.emit(at))
                 };
                 html! {
-                    <li class={classes!((*at == props.position).then_some("current"))}>
+                    <li key={props.first_index + index} class={classes!((*at == props.position).then_some("current"))}>
                         <button type="button" class="link" {onclick} title="Go to this moment">
                             <span class="tick">{ format!("#{at} t={}", event.tick) }</span>{ " " }{ &event.text }
                         </button>

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The page's performance budgets, measured in headless Chromium against the release build:
+# navigation to interactive, animation frame times with 200 requests in flight, and one
+# step forward/back with 100,000 records. Prints JSON figures (see docs/BENCHMARKS.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source tools/env.sh
+tools/setup.sh --tests
+trunk build --release >/dev/null
+port=8096
+python3 -m http.server "$port" --bind 127.0.0.1 --directory dist >/dev/null 2>&1 &
+server=$!
+trap 'kill $server' EXIT
+sleep 1
+NODE_PATH=tests/e2e/node_modules node tests/e2e/bench/ui-budgets.js "http://127.0.0.1:$port/"
