@@ -539,6 +539,7 @@ mod no_panics {
                         count,
                     }
                 }),
+            Just(Command::AddBroker),
             (0u32..12).prop_map(|broker| Command::CrashBroker { broker }),
             (0u32..12).prop_map(|broker| Command::RestartBroker { broker }),
             (0u32..6).prop_map(|controller| Command::CrashController { controller }),
