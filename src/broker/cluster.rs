@@ -29,6 +29,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 
 use super::command::Command;
 use super::consumer::Consumer;
@@ -1954,10 +1955,12 @@ impl Cluster {
                 let Some(config) = configs.get(&partition.topic) else {
                     continue;
                 };
-                let deleted = replica
-                    .log
-                    .apply_retention(now, config, replica.high_watermark)
-                    as u64;
+                // Changing a log shared with a snapshot copies it first (`Rc::make_mut`).
+                let deleted = Rc::make_mut(&mut replica.log).apply_retention(
+                    now,
+                    config,
+                    replica.high_watermark,
+                ) as u64;
                 if deleted > 0 {
                     events.push((
                         EventKind::SegmentsDeleted {
@@ -1973,7 +1976,9 @@ impl Cluster {
                         ),
                     ));
                 }
-                let compacted = replica.log.compact(now, config, replica.high_watermark) as u64;
+                let compacted =
+                    Rc::make_mut(&mut replica.log).compact(now, config, replica.high_watermark)
+                        as u64;
                 if compacted > 0 {
                     events.push((
                         EventKind::LogCompacted { broker: broker.id, partition: partition.clone(), records_removed: compacted },

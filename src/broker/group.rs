@@ -19,6 +19,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 
 use super::assignor::{Member, Strategy};
 use super::cluster::Cluster;
@@ -1346,9 +1347,8 @@ impl Cluster {
                 sequence: -1,
                 leader_epoch: 0,
             };
-            let offset = replica
-                .log
-                .append_as_leader(record, leader_epoch, now, &config);
+            let offset =
+                Rc::make_mut(&mut replica.log).append_as_leader(record, leader_epoch, now, &config);
             let (first, _) = range.get_or_insert((offset, offset));
             range = Some((*first, offset));
         }

@@ -16,6 +16,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use super::ids::{BrokerId, TopicPartition};
+use std::rc::Rc;
+
 use super::log::PartitionLog;
 use super::network::QueueKey;
 use super::producer::Acks;
@@ -135,7 +137,9 @@ pub struct ProducerStateEntry {
 /// One broker's copy of one partition.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Replica {
-    pub log: PartitionLog,
+    /// Shared between copies of the cluster (the timeline's snapshots) until one of them
+    /// changes it (`Rc::make_mut`), so going back in time does not copy every log.
+    pub log: Rc<PartitionLog>,
     pub high_watermark: u64,
     /// The latest leader epoch this replica has been told about.
     pub leader_epoch: u32,
@@ -167,7 +171,7 @@ impl ReplicaRole {
 impl Replica {
     pub fn new(created_tick: u64, replicas: Vec<BrokerId>) -> Self {
         Self {
-            log: PartitionLog::new(created_tick),
+            log: Rc::new(PartitionLog::new(created_tick)),
             high_watermark: 0,
             leader_epoch: 0,
             isr: Vec::new(),

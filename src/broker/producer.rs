@@ -16,6 +16,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use super::cluster::{Cluster, MAX_RECORDS_PER_SEND, MAX_REQUEST_SIZE_BYTES};
 use super::error::BrokerError;
@@ -855,9 +856,8 @@ impl Cluster {
         let count = records.len() as u64;
         let mut base_offset = None;
         for record in records {
-            let offset = replica
-                .log
-                .append_as_leader(record, leader_epoch, now, &config);
+            let offset =
+                Rc::make_mut(&mut replica.log).append_as_leader(record, leader_epoch, now, &config);
             base_offset.get_or_insert(offset);
         }
         let base_offset = base_offset.expect("a batch has records");

@@ -17,6 +17,7 @@
 //! (`Partition.maybeShrinkIsr`), by an `AlterPartition` request to the controller.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use super::cluster::Cluster;
 use super::cluster::REPLICA_FETCH_MAX_RECORDS;
@@ -112,7 +113,7 @@ impl Cluster {
                 alter_partition_pending: false,
                 lag_check_timer: None,
             };
-            replica.log.assign_epoch_start(leader_epoch);
+            Rc::make_mut(&mut replica.log).assign_epoch_start(leader_epoch);
             let leo = replica.log.log_end_offset();
             self.emit(
                 EventKind::BecameLeader { broker, partition: partition.clone(), leader_epoch },
@@ -605,7 +606,7 @@ impl Cluster {
             let truncate_to = end_offset
                 .min(own_epoch_end)
                 .max(replica.log.log_start_offset());
-            let removed = replica.log.truncate_to(truncate_to) as u64;
+            let removed = Rc::make_mut(&mut replica.log).truncate_to(truncate_to) as u64;
             replica.rebuild_producer_states();
             replica.high_watermark = replica.high_watermark.min(replica.log.log_end_offset());
             self.emit(
@@ -628,7 +629,7 @@ impl Cluster {
                 _ => appended.push((record.offset, record.offset, record.leader_epoch)),
             }
             replica.note_producer_append(&record);
-            replica.log.append_replicated(record, now, &config);
+            Rc::make_mut(&mut replica.log).append_replicated(record, now, &config);
         }
         let new_hw = leader_high_watermark.min(replica.log.log_end_offset());
         let old_hw = replica.high_watermark;
