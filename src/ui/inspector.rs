@@ -22,6 +22,18 @@ fn row(term: &str, value: impl Into<String>) -> Html {
     html! { <><dt>{ term }</dt><dd>{ value.into() }</dd></> }
 }
 
+fn partition_view<'a>(
+    view: &'a ClusterView,
+    topic: &str,
+    partition: u32,
+) -> Option<&'a crate::broker::view::PartitionView> {
+    view.topics
+        .iter()
+        .find(|t| t.name == topic)?
+        .partitions
+        .get(partition as usize)
+}
+
 /// A small table with a caption and column headers.
 fn table(caption: &str, columns: &[&str], rows: Vec<Html>) -> Html {
     html! {
@@ -55,30 +67,13 @@ pub fn describe(
     match selection {
         Selection::Record(topic, partition, offset) => {
             let tp = TopicPartition::new(topic.clone(), *partition);
-            let metadata = view
-                .topics
-                .iter()
-                .find(|t| &t.name == topic)?
-                .partitions
-                .get(*partition as usize)?;
-            let source = metadata
-                .leader
-                .or_else(|| metadata.replicas.first().copied())?;
-            let record = metadata
-                .replicas
-                .iter()
-                .find_map(|&b| {
-                    cluster
-                        .records(b, &tp, *offset, 1)
-                        .into_iter()
-                        .find(|r| r.offset == *offset)
-                })
-                .or_else(|| {
-                    cluster
-                        .records(source, &tp, *offset, 1)
-                        .into_iter()
-                        .find(|r| r.offset == *offset)
-                })?;
+            let metadata = partition_view(view, topic, *partition)?;
+            let record = metadata.replicas.iter().find_map(|&b| {
+                cluster
+                    .records(b, &tp, *offset, 1)
+                    .into_iter()
+                    .find(|r| r.offset == *offset)
+            })?;
             let holders: Vec<String> = view
                 .brokers
                 .iter()
@@ -139,12 +134,7 @@ pub fn describe(
             Some((format!("Record {tp} @ {offset}"), body))
         }
         Selection::Partition(topic, partition) => {
-            let metadata = view
-                .topics
-                .iter()
-                .find(|t| &t.name == topic)?
-                .partitions
-                .get(*partition as usize)?;
+            let metadata = partition_view(view, topic, *partition)?;
             let replicas = view.brokers.iter().filter_map(|b| {
                 let r = b
                     .replicas

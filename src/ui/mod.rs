@@ -65,6 +65,20 @@ struct Outbox {
     disabled: bool,
 }
 
+impl Outbox {
+    /// Queues a whole new session: its workspace row, and its entries replacing any stored.
+    fn store_new_session(&mut self, scenario: &Scenario, position: u64, created: f64) {
+        self.queue
+            .push_back(Write::Workspace(workspace_row(scenario, position, created)));
+        self.queue.push_back(Write::Entries {
+            from: 0,
+            entries: scenario.entries.clone(),
+            append: false,
+        });
+        self.stored_len = scenario.entries.len();
+    }
+}
+
 fn flush(storage: Rc<Storage>, outbox: Rc<RefCell<Outbox>>, status: UseStateHandle<SaveStatus>) {
     if outbox.borrow().flushing || outbox.borrow().disabled {
         return;
@@ -242,19 +256,11 @@ pub fn app() -> Html {
                         let scenario = starter_scenario(1);
                         let loaded =
                             Timeline::new(scenario.clone()).expect("the starter session runs");
-                        let mut queue = outbox.borrow_mut();
-                        queue.queue.push_back(Write::Workspace(workspace_row(
+                        outbox.borrow_mut().store_new_session(
                             &scenario,
                             loaded.position(),
                             *created.borrow(),
-                        )));
-                        queue.queue.push_back(Write::Entries {
-                            from: 0,
-                            entries: scenario.entries.clone(),
-                            append: false,
-                        });
-                        queue.stored_len = scenario.entries.len();
-                        drop(queue);
+                        );
                         *timeline.borrow_mut() = Some(loaded);
                         flush(opened.clone(), outbox.clone(), status.clone());
                     }
@@ -547,17 +553,7 @@ pub fn app() -> Html {
                 let mut outbox = outbox.borrow_mut();
                 if !outbox.disabled {
                     *created.borrow_mut() = now_ms();
-                    outbox.queue.push_back(Write::Workspace(workspace_row(
-                        &scenario,
-                        fresh.position(),
-                        *created.borrow(),
-                    )));
-                    outbox.queue.push_back(Write::Entries {
-                        from: 0,
-                        entries: scenario.entries.clone(),
-                        append: false,
-                    });
-                    outbox.stored_len = scenario.entries.len();
+                    outbox.store_new_session(&scenario, fresh.position(), *created.borrow());
                 }
             }
             *timeline.borrow_mut() = Some(fresh);
