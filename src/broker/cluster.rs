@@ -222,6 +222,10 @@ pub struct Cluster {
     /// How far each dead letter partition has been redriven.
     pub(crate) redriven: BTreeMap<TopicPartition, u64>,
     pub(crate) redrive_producer: Option<u32>,
+    /// Records appended to any replica's log so far: how much work the cluster has done,
+    /// which the timeline uses to decide where to keep snapshots.
+    #[serde(default)]
+    pub(crate) records_written: u64,
     #[serde(skip)]
     pub(crate) out: Vec<Event>,
 }
@@ -282,6 +286,7 @@ impl Cluster {
             error_policies: BTreeMap::new(),
             redriven: BTreeMap::new(),
             redrive_producer: None,
+            records_written: 0,
             out: Vec::new(),
         };
         for id in 1..=cluster.config.brokers {
@@ -300,6 +305,12 @@ impl Cluster {
 
     pub fn tick(&self) -> u64 {
         self.tick
+    }
+
+    /// Records appended to any replica's log since the cluster started (leaders and
+    /// followers alike).
+    pub fn records_written(&self) -> u64 {
+        self.records_written
     }
 
     /// How many hops have been delivered since the start.

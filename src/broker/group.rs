@@ -1347,10 +1347,17 @@ impl Cluster {
                 sequence: -1,
                 leader_epoch: 0,
             };
-            let offset =
-                Rc::make_mut(&mut replica.log).append_as_leader(record, leader_epoch, now, &config);
+            let offset = Rc::make_mut(&mut replica.log).append_as_leader(
+                &record,
+                leader_epoch,
+                now,
+                &config,
+            );
             let (first, _) = range.get_or_insert((offset, offset));
             range = Some((*first, offset));
+        }
+        if let Some((first, last)) = range {
+            self.records_written += last - first + 1;
         }
         if let Some((offset, last_offset)) = range {
             self.emit(

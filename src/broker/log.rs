@@ -17,6 +17,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
+use std::rc::Rc;
 
 use super::topic::TopicConfig;
 
@@ -77,6 +78,8 @@ pub struct Segment {
 /// Payload bytes live in chunks of this size, so a growing log never copies its payloads
 /// and wastes at most one partly filled chunk.
 const CHUNK_BYTES: usize = 64 * 1024;
+/// Record metadata lives in chunks of this many entries (56 KiB).
+const ENTRIES_PER_CHUNK: usize = 1024;
 const NULL_LENGTH: u32 = u32::MAX;
 const NO_PRODUCER_ID: u64 = u64::MAX;
 
@@ -105,16 +108,37 @@ impl StoredRecord {
 }
 
 /// The records of a log in offset order, stored compactly.
+///
+/// Both the metadata and the payload bytes are kept in fixed-size chunks behind `Rc`, so a
+/// copy of the store (a timeline snapshot) shares every chunk, and appending to a shared
+/// store copies only its last, partly filled chunks (`Rc::make_mut`), never the whole log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 struct RecordStore {
-    entries: Vec<StoredRecord>,
-    chunks: VecDeque<Vec<u8>>,
+    /// Metadata, `ENTRIES_PER_CHUNK` per chunk; only the last chunk may be shorter.
+    entry_chunks: VecDeque<Rc<Vec<StoredRecord>>>,
+    /// Entries at the front of the first chunk that retention already dropped.
+    dropped_in_first: usize,
+    len: usize,
+    chunks: VecDeque<Rc<Vec<u8>>>,
     /// Chunk ids are absolute; `chunks[0]` has id `first_chunk`.
     first_chunk: u32,
 }
 
 impl RecordStore {
-    fn push(&mut self, record: &Record) {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn entry(&self, index: usize) -> &StoredRecord {
+        let at = index + self.dropped_in_first;
+        &self.entry_chunks[at / ENTRIES_PER_CHUNK][at % ENTRIES_PER_CHUNK]
+    }
+
+    fn entries(&self) -> impl DoubleEndedIterator<Item = &StoredRecord> + ExactSizeIterator {
+        (0..self.len).map(|index| self.entry(index))
+    }
+
+    fn push(&mut self, record: &Record, offset: u64, leader_epoch: u32) {
         let key = record.key.as_deref().map(str::as_bytes);
         let value = record.value.as_deref().map(str::as_bytes);
         let headers_length: usize = record
@@ -129,10 +153,14 @@ impl RecordStore {
             .is_some_and(|c| c.len() + total <= c.capacity().max(CHUNK_BYTES));
         if !fits {
             self.chunks
-                .push_back(Vec::with_capacity(CHUNK_BYTES.max(total)));
+                .push_back(Rc::new(Vec::with_capacity(CHUNK_BYTES.max(total))));
         }
         let chunk_index = self.chunks.len() - 1;
-        let chunk = &mut self.chunks[chunk_index];
+        let chunk = Rc::make_mut(&mut self.chunks[chunk_index]);
+        if chunk.capacity() < CHUNK_BYTES {
+            // A copy made by `make_mut` is exactly as long as the original; give it room once.
+            chunk.reserve_exact(CHUNK_BYTES - chunk.len());
+        }
         let start = chunk.len();
         chunk.extend_from_slice(key.unwrap_or_default());
         chunk.extend_from_slice(value.unwrap_or_default());
@@ -142,14 +170,8 @@ impl RecordStore {
             chunk.extend_from_slice(k.as_bytes());
             chunk.extend_from_slice(v.as_bytes());
         }
-        if self.entries.len() == self.entries.capacity() {
-            // Grow by an eighth, not double: at most 7 bytes of slack per record, for
-            // about eight copies of each entry over the log's life.
-            let extra = (self.entries.capacity() / 8).max(1024);
-            self.entries.reserve_exact(extra);
-        }
-        self.entries.push(StoredRecord {
-            offset: record.offset,
+        let entry = StoredRecord {
+            offset,
             timestamp: record.timestamp,
             producer_id: record.producer_id.unwrap_or(NO_PRODUCER_ID),
             chunk: self.first_chunk + chunk_index as u32,
@@ -157,10 +179,25 @@ impl RecordStore {
             key_length: key.map_or(NULL_LENGTH, |k| k.len() as u32),
             value_length: value.map_or(NULL_LENGTH, |v| v.len() as u32),
             headers_length: headers_length as u32,
-            leader_epoch: record.leader_epoch,
+            leader_epoch,
             sequence: record.sequence,
             producer_epoch: record.producer_epoch,
-        });
+        };
+        if self
+            .entry_chunks
+            .back()
+            .is_none_or(|c| c.len() == ENTRIES_PER_CHUNK)
+        {
+            self.entry_chunks
+                .push_back(Rc::new(Vec::with_capacity(ENTRIES_PER_CHUNK)));
+        }
+        let last = self.entry_chunks.len() - 1;
+        let entries = Rc::make_mut(&mut self.entry_chunks[last]);
+        if entries.capacity() < ENTRIES_PER_CHUNK {
+            entries.reserve_exact(ENTRIES_PER_CHUNK - entries.len());
+        }
+        entries.push(entry);
+        self.len += 1;
     }
 
     fn bytes_of(&self, entry: &StoredRecord) -> &[u8] {
@@ -208,29 +245,55 @@ impl RecordStore {
         }
     }
 
+    fn clear(&mut self) {
+        self.first_chunk += self.chunks.len() as u32;
+        self.chunks.clear();
+        self.entry_chunks.clear();
+        self.dropped_in_first = 0;
+        self.len = 0;
+    }
+
     /// Keeps the first `keep` records and frees the bytes after them.
     fn truncate(&mut self, keep: usize) {
-        self.entries.truncate(keep);
-        match self.entries.last().copied() {
-            Some(last) => {
-                let index = (last.chunk - self.first_chunk) as usize;
-                self.chunks.truncate(index + 1);
-                self.chunks[index].truncate(last.start as usize + last.payload_length());
+        if keep >= self.len {
+            return;
+        }
+        if keep == 0 {
+            self.clear();
+            return;
+        }
+        let last = *self.entry(keep - 1);
+        let kept_slots = keep + self.dropped_in_first;
+        let chunk_count = kept_slots.div_ceil(ENTRIES_PER_CHUNK);
+        self.entry_chunks.truncate(chunk_count);
+        let in_last = kept_slots - (chunk_count - 1) * ENTRIES_PER_CHUNK;
+        if let Some(entries) = self.entry_chunks.back_mut() {
+            if entries.len() > in_last {
+                Rc::make_mut(entries).truncate(in_last);
             }
-            None => {
-                self.first_chunk += self.chunks.len() as u32;
-                self.chunks.clear();
-            }
+        }
+        self.len = keep;
+        let index = (last.chunk - self.first_chunk) as usize;
+        self.chunks.truncate(index + 1);
+        let end = last.start as usize + last.payload_length();
+        if self.chunks[index].len() > end {
+            Rc::make_mut(&mut self.chunks[index]).truncate(end);
         }
     }
 
     /// Drops the first `count` records and the chunks only they used.
     fn drain_front(&mut self, count: usize) {
-        self.entries.drain(..count);
-        let first_needed = self
-            .entries
-            .first()
-            .map_or(self.first_chunk + self.chunks.len() as u32, |e| e.chunk);
+        if count >= self.len {
+            self.clear();
+            return;
+        }
+        self.len -= count;
+        self.dropped_in_first += count;
+        while self.dropped_in_first >= ENTRIES_PER_CHUNK {
+            self.entry_chunks.pop_front();
+            self.dropped_in_first -= ENTRIES_PER_CHUNK;
+        }
+        let first_needed = self.entry(0).chunk;
         while self.first_chunk < first_needed && !self.chunks.is_empty() {
             self.chunks.pop_front();
             self.first_chunk += 1;
@@ -244,23 +307,34 @@ impl RecordStore {
             first_chunk: self.first_chunk + self.chunks.len() as u32,
             ..Default::default()
         };
-        for entry in &self.entries {
+        for entry in self.entries() {
             if keep(entry) {
-                rewritten.push(&self.materialize(entry));
+                rewritten.push(&self.materialize(entry), entry.offset, entry.leader_epoch);
             }
         }
         *self = rewritten;
     }
 
+    /// The index of the first record at or after `offset`.
     fn position(&self, offset: u64) -> usize {
-        self.entries.partition_point(|e| e.offset < offset)
+        let (mut low, mut high) = (0, self.len);
+        while low < high {
+            let middle = low + (high - low) / 2;
+            if self.entry(middle).offset < offset {
+                low = middle + 1;
+            } else {
+                high = middle;
+            }
+        }
+        low
     }
 
-    /// Heap bytes held, for the memory benchmark.
+    /// Heap bytes held, for the memory benchmark (shared chunks counted in full).
     fn heap_bytes(&self) -> usize {
-        self.entries.capacity() * std::mem::size_of::<StoredRecord>()
-            + self.chunks.iter().map(Vec::capacity).sum::<usize>()
-            + self.chunks.capacity() * std::mem::size_of::<Vec<u8>>()
+        let entries: usize = self.entry_chunks.iter().map(|c| c.capacity()).sum();
+        entries * std::mem::size_of::<StoredRecord>()
+            + self.chunks.iter().map(|c| c.capacity()).sum::<usize>()
+            + (self.chunks.capacity() + self.entry_chunks.capacity()) * std::mem::size_of::<usize>()
     }
 }
 
@@ -318,27 +392,23 @@ impl PartitionLog {
 
     /// How many records the log keeps (fewer than LEO − log start offset after compaction).
     pub fn record_count(&self) -> usize {
-        self.records.entries.len()
+        self.records.len()
     }
 
     /// Every record, oldest first.
     pub fn records(&self) -> impl DoubleEndedIterator<Item = Record> + '_ {
-        self.records
-            .entries
-            .iter()
-            .map(|e| self.records.materialize(e))
+        self.records.entries().map(|e| self.records.materialize(e))
     }
 
     /// The offsets of the kept records, oldest first.
     pub fn offsets(&self) -> impl Iterator<Item = u64> + '_ {
-        self.records.entries.iter().map(|e| e.offset)
+        self.records.entries().map(|e| e.offset)
     }
 
     /// The offset of an idempotent producer's record with this sequence, if kept.
     pub fn offset_of_sequence(&self, producer_id: u64, sequence: i32) -> Option<u64> {
         self.records
-            .entries
-            .iter()
+            .entries()
             .rev()
             .find(|e| e.producer_id == producer_id && e.sequence == sequence)
             .map(|e| e.offset)
@@ -380,25 +450,32 @@ impl PartitionLog {
     /// Returns the offset.
     pub fn append_as_leader(
         &mut self,
-        mut record: Record,
+        record: &Record,
         leader_epoch: u32,
         now: u64,
         config: &TopicConfig,
     ) -> u64 {
-        record.offset = self.log_end_offset;
-        record.leader_epoch = leader_epoch;
-        self.append_replicated(record, now, config);
-        self.log_end_offset - 1
+        let offset = self.log_end_offset;
+        self.append(record, offset, leader_epoch, now, config);
+        offset
     }
 
     /// Appends a record copied from the leader, keeping its offset and epoch.
-    pub fn append_replicated(&mut self, record: Record, now: u64, config: &TopicConfig) {
-        debug_assert!(
-            record.offset >= self.log_end_offset,
-            "offsets strictly increase"
-        );
-        if self.latest_epoch() != Some(record.leader_epoch) {
-            self.epoch_starts.push((record.leader_epoch, record.offset));
+    pub fn append_replicated(&mut self, record: &Record, now: u64, config: &TopicConfig) {
+        self.append(record, record.offset, record.leader_epoch, now, config);
+    }
+
+    fn append(
+        &mut self,
+        record: &Record,
+        offset: u64,
+        leader_epoch: u32,
+        now: u64,
+        config: &TopicConfig,
+    ) {
+        debug_assert!(offset >= self.log_end_offset, "offsets strictly increase");
+        if self.latest_epoch() != Some(leader_epoch) {
+            self.epoch_starts.push((leader_epoch, offset));
         }
         self.maybe_roll(record.size_in_bytes(), now, config);
         let segment = self
@@ -407,8 +484,8 @@ impl PartitionLog {
             .expect("a log always has an active segment");
         segment.size_bytes += record.size_in_bytes();
         segment.max_timestamp = segment.max_timestamp.max(record.timestamp);
-        self.log_end_offset = record.offset + 1;
-        self.records.push(&record);
+        self.log_end_offset = offset + 1;
+        self.records.push(record, offset, leader_epoch);
     }
 
     /// Starts a new active segment when the next record would overflow `segment.bytes`, or
@@ -442,19 +519,16 @@ impl PartitionLog {
         let end = self.records.position(upper_bound);
         let end = end.max(start).min(start.saturating_add(max_records));
         ReadOutcome::Records(
-            self.records.entries[start..end]
-                .iter()
-                .map(|e| self.records.materialize(e))
+            (start..end)
+                .map(|index| self.records.materialize(self.records.entry(index)))
                 .collect(),
         )
     }
 
     pub fn record_at(&self, offset: u64) -> Option<Record> {
-        self.records
-            .entries
-            .binary_search_by_key(&offset, |e| e.offset)
-            .ok()
-            .map(|index| self.records.materialize(&self.records.entries[index]))
+        let index = self.records.position(offset);
+        (index < self.records.len() && self.records.entry(index).offset == offset)
+            .then(|| self.records.materialize(self.records.entry(index)))
     }
 
     /// Removes every record at or above `offset` (a follower dropping what the new leader
@@ -467,7 +541,7 @@ impl PartitionLog {
             return 0;
         }
         let keep = self.records.position(offset);
-        let removed = self.records.entries.len() - keep;
+        let removed = self.records.len() - keep;
         self.records.truncate(keep);
         self.log_end_offset = offset.max(self.log_start_offset);
         self.epoch_starts
@@ -576,14 +650,13 @@ impl PartitionLog {
             (e.key_length != NULL_LENGTH).then(|| &store.bytes_of(e)[..e.key_length as usize])
         };
         let mut latest_by_key: BTreeMap<&[u8], u64> = BTreeMap::new();
-        for entry in &store.entries {
+        for entry in store.entries() {
             if let Some(key) = key_of(entry) {
                 latest_by_key.insert(key, entry.offset);
             }
         }
         let keep: Vec<bool> = store
-            .entries
-            .iter()
+            .entries()
             .map(|entry| {
                 if entry.offset >= limit {
                     return true;
@@ -598,11 +671,11 @@ impl PartitionLog {
                 !(tombstone && now.saturating_sub(entry.timestamp) > config.delete_retention_ms)
             })
             .collect();
-        let before = self.records.entries.len();
+        let before = self.records.len();
         let mut flags = keep.into_iter();
         self.records.retain(|_| flags.next().unwrap_or(true));
         self.recompute_segment_sizes();
-        before - self.records.entries.len()
+        before - self.records.len()
     }
 
     fn recompute_segment_sizes(&mut self) {
@@ -611,7 +684,7 @@ impl PartitionLog {
             segment.size_bytes = 0;
             segment.max_timestamp = 0;
         }
-        for entry in &self.records.entries {
+        for entry in self.records.entries() {
             let index = bases
                 .partition_point(|&base| base <= entry.offset)
                 .saturating_sub(1);
@@ -658,11 +731,11 @@ mod tests {
         let mut log = PartitionLog::new(0);
         let config = TopicConfig::default();
         assert_eq!(
-            log.append_as_leader(record("a", Some("1"), 0), 0, 0, &config),
+            log.append_as_leader(&record("a", Some("1"), 0), 0, 0, &config),
             0
         );
         assert_eq!(
-            log.append_as_leader(record("b", Some("2"), 0), 0, 0, &config),
+            log.append_as_leader(&record("b", Some("2"), 0), 0, 0, &config),
             1
         );
         assert_eq!(log.log_end_offset(), 2);
@@ -695,7 +768,7 @@ mod tests {
             leader_epoch: 0,
         };
         for i in 0..2_000 {
-            log.append_as_leader(make(i), (i / 500) as u32, i, &config);
+            log.append_as_leader(&make(i), (i / 500) as u32, i, &config);
         }
         assert!(log.records.chunks.len() > 5, "spans several chunks");
         for i in [0, 1, 2, 3, 4, 999, 1_999] {
@@ -708,7 +781,7 @@ mod tests {
         assert_eq!(log.offset_of_sequence(1000, 9), None);
         log.truncate_to(1_500);
         log.append_replicated(
-            Record {
+            &Record {
                 offset: 1_500,
                 leader_epoch: 9,
                 ..make(7)
@@ -728,10 +801,52 @@ mod tests {
     }
 
     #[test]
+    fn a_copy_shares_full_chunks_and_changes_apart_from_the_original() {
+        let config = TopicConfig::default();
+        let mut original = PartitionLog::new(0);
+        for i in 0..(3 * ENTRIES_PER_CHUNK as u64 + 10) {
+            original.append_as_leader(&record(&format!("k{i}"), Some("v"), i), 0, i, &config);
+        }
+        let mut copy = original.clone();
+        let shared = |a: &PartitionLog, b: &PartitionLog| {
+            a.records
+                .entry_chunks
+                .iter()
+                .zip(&b.records.entry_chunks)
+                .filter(|(x, y)| Rc::ptr_eq(x, y))
+                .count()
+        };
+        assert_eq!(shared(&original, &copy), 4);
+        copy.append_as_leader(&record("new", Some("v"), 0), 1, 0, &config);
+        assert_eq!(
+            shared(&original, &copy),
+            3,
+            "only the last chunk was copied"
+        );
+        copy.truncate_to(5);
+        copy.append_as_leader(&record("other", Some("w"), 0), 2, 0, &config);
+        assert_eq!(original.log_end_offset(), 3 * ENTRIES_PER_CHUNK as u64 + 10);
+        assert_eq!(original.record_at(5).unwrap().key.as_deref(), Some("k5"));
+        assert_eq!(copy.record_at(5).unwrap().key.as_deref(), Some("other"));
+        assert_eq!(copy.record_count(), 6);
+        let retention = TopicConfig {
+            segment_bytes: 1,
+            retention_ms: 0,
+            ..config
+        };
+        let mut trimmed = original.clone();
+        trimmed.append_as_leader(&record("last", Some("v"), 99), 0, 10, &retention);
+        trimmed.apply_retention(1_000_000, &retention, trimmed.log_end_offset());
+        assert_eq!(trimmed.log_start_offset(), trimmed.log_end_offset() - 1);
+        assert_eq!(trimmed.records().count(), 1);
+        assert_eq!(original.records().count(), 3 * ENTRIES_PER_CHUNK + 10);
+    }
+
+    #[test]
     fn reads_outside_the_log_are_out_of_range() {
         let mut log = PartitionLog::new(0);
         let config = TopicConfig::default();
-        log.append_as_leader(record("a", Some("1"), 0), 0, 0, &config);
+        log.append_as_leader(&record("a", Some("1"), 0), 0, 0, &config);
         assert!(matches!(
             log.read(2, 10, 1),
             ReadOutcome::OutOfRange {
@@ -749,7 +864,7 @@ mod tests {
         let mut log = PartitionLog::new(0);
         let config = small_segments();
         for i in 0..5 {
-            log.append_as_leader(record("k", Some("v"), i), 0, i, &config);
+            log.append_as_leader(&record("k", Some("v"), i), 0, i, &config);
         }
         let bases: Vec<u64> = log.segments().iter().map(|s| s.base_offset).collect();
         assert_eq!(bases, vec![0, 2, 4]);
@@ -763,7 +878,7 @@ mod tests {
             ..small_segments()
         };
         for i in 0..5 {
-            log.append_as_leader(record("k", Some("v"), i), 0, i, &config);
+            log.append_as_leader(&record("k", Some("v"), i), 0, i, &config);
         }
         // At tick 103 records 0..=1 (segment 0, max timestamp 1) are older than 100 ticks,
         // segment 1 (max timestamp 3) is not.
@@ -794,11 +909,11 @@ mod tests {
             delete_retention_ms: 10,
             ..small_segments()
         };
-        log.append_as_leader(record("a", Some("1"), 0), 0, 0, &config); // 0
-        log.append_as_leader(record("b", Some("1"), 0), 0, 0, &config); // 1
-        log.append_as_leader(record("a", Some("2"), 0), 0, 0, &config); // 2
-        log.append_as_leader(record("b", None, 0), 0, 0, &config); // 3: tombstone for b
-        log.append_as_leader(record("c", Some("1"), 0), 0, 0, &config); // 4: active segment
+        log.append_as_leader(&record("a", Some("1"), 0), 0, 0, &config); // 0
+        log.append_as_leader(&record("b", Some("1"), 0), 0, 0, &config); // 1
+        log.append_as_leader(&record("a", Some("2"), 0), 0, 0, &config); // 2
+        log.append_as_leader(&record("b", None, 0), 0, 0, &config); // 3: tombstone for b
+        log.append_as_leader(&record("c", Some("1"), 0), 0, 0, &config); // 4: active segment
         assert_eq!(log.compact(5, &config, 5), 2);
         let offsets: Vec<u64> = log.offsets().collect();
         assert_eq!(
@@ -816,9 +931,9 @@ mod tests {
     fn truncation_and_epoch_end_offsets_follow_kip_101() {
         let mut log = PartitionLog::new(0);
         let config = TopicConfig::default();
-        log.append_as_leader(record("a", Some("1"), 0), 0, 0, &config); // epoch 0: offset 0
-        log.append_as_leader(record("a", Some("2"), 0), 0, 0, &config); // epoch 0: offset 1
-        log.append_as_leader(record("a", Some("3"), 0), 2, 0, &config); // epoch 2: offset 2
+        log.append_as_leader(&record("a", Some("1"), 0), 0, 0, &config); // epoch 0: offset 0
+        log.append_as_leader(&record("a", Some("2"), 0), 0, 0, &config); // epoch 0: offset 1
+        log.append_as_leader(&record("a", Some("3"), 0), 2, 0, &config); // epoch 2: offset 2
         assert_eq!(log.end_offset_for_epoch(0), (0, 2));
         assert_eq!(log.end_offset_for_epoch(1), (0, 2));
         assert_eq!(log.end_offset_for_epoch(2), (2, 3));

@@ -25,7 +25,7 @@ pub enum Payload {
     /// Producer → leader.
     ProduceRequest {
         partition: TopicPartition,
-        records: Vec<Record>,
+        records: std::rc::Rc<[Record]>,
         acks: super::producer::Acks,
         request_id: u64,
     },

@@ -145,7 +145,9 @@ impl Default for ProducerConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingSend {
     pub partition: TopicPartition,
-    pub records: Vec<Record>,
+    /// Shared with the requests that carry it (and with timeline snapshots): a batch
+    /// never changes once made.
+    pub records: Rc<[Record]>,
     pub attempt: u32,
     pub first_sent_tick: u64,
     /// The correlation id of the current attempt's request; answers to older attempts are
@@ -412,7 +414,7 @@ impl Cluster {
                 request_id,
                 PendingSend {
                     partition: tp.clone(),
-                    records,
+                    records: records.into(),
                     attempt: 1,
                     first_sent_tick: now,
                     correlation_id: 0,
@@ -716,7 +718,7 @@ impl Cluster {
         broker: BrokerId,
         producer: u32,
         partition: TopicPartition,
-        records: Vec<Record>,
+        records: Rc<[Record]>,
         acks: Acks,
         request_id: u64,
     ) {
@@ -855,7 +857,7 @@ impl Cluster {
         let leader_epoch = replica.leader_epoch;
         let count = records.len() as u64;
         let mut base_offset = None;
-        for record in records {
+        for record in records.iter() {
             let offset =
                 Rc::make_mut(&mut replica.log).append_as_leader(record, leader_epoch, now, &config);
             base_offset.get_or_insert(offset);
@@ -879,6 +881,7 @@ impl Cluster {
             .copied()
             .filter(|&b| b != broker)
             .collect();
+        self.records_written += count;
         let offsets = describe_offsets(base_offset, last_offset);
         let text = if in_sync_followers.is_empty() {
             format!(

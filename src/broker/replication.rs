@@ -620,6 +620,7 @@ impl Cluster {
         }
         // Runs of (first offset, last offset, leader epoch) copied, one event each.
         let mut appended: Vec<(u64, u64, u32)> = Vec::new();
+        let mut written = 0;
         for record in records {
             if record.offset < replica.log.log_end_offset() {
                 continue;
@@ -629,13 +630,15 @@ impl Cluster {
                 _ => appended.push((record.offset, record.offset, record.leader_epoch)),
             }
             replica.note_producer_append(&record);
-            Rc::make_mut(&mut replica.log).append_replicated(record, now, &config);
+            Rc::make_mut(&mut replica.log).append_replicated(&record, now, &config);
+            written += 1;
         }
         let new_hw = leader_high_watermark.min(replica.log.log_end_offset());
         let old_hw = replica.high_watermark;
         if new_hw > old_hw {
             replica.high_watermark = new_hw;
         }
+        self.records_written += written;
         for (offset, last_offset, epoch) in appended {
             let offsets = super::producer::describe_offsets(offset, last_offset);
             self.emit(

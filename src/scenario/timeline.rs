@@ -26,8 +26,13 @@ use std::collections::BTreeMap;
 use super::{ClockEntry, Entry, Scenario, ScenarioError};
 use crate::broker::{Cluster, Event};
 
-/// Moves between snapshots.
+/// Moves between snapshots, at most.
 pub const SNAPSHOT_INTERVAL: u64 = 256;
+
+/// Records appended to replica logs between snapshots, at most: a few moves can copy many
+/// thousands of records (a burst, a follower catching up), and replaying them is what
+/// stepping back costs. Snapshots share the logs' full chunks, so a close spacing is cheap.
+pub const SNAPSHOT_RECORDS: u64 = 4096;
 
 /// Where replay stands inside the entry list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,12 +121,12 @@ impl Timeline {
     /// Shows the state after `position` moves (clamped to the session's end).
     pub fn seek(&mut self, position: u64) -> Result<(), ScenarioError> {
         let target = position.min(self.total_moves);
-        if target < self.position || target - self.position > SNAPSHOT_INTERVAL {
-            let (&at, (cluster, cursor)) = self
-                .snapshots
-                .range(..=target)
-                .next_back()
-                .expect("move 0 is always a snapshot");
+        let (&at, (cluster, cursor)) = self
+            .snapshots
+            .range(..=target)
+            .next_back()
+            .expect("move 0 is always a snapshot");
+        if target < self.position || at > self.position {
             self.cluster = cluster.clone();
             self.cursor = *cursor;
             self.position = at;
@@ -276,9 +281,13 @@ impl Timeline {
     }
 
     fn take_snapshot_if_due(&mut self) {
-        if self.position.is_multiple_of(SNAPSHOT_INTERVAL)
-            && !self.snapshots.contains_key(&self.position)
-        {
+        let Some((&previous, (snapshot, _))) = self.snapshots.range(..=self.position).next_back()
+        else {
+            return; // a timeline built without snapshots (tests replaying from scratch)
+        };
+        let due = self.position - previous >= SNAPSHOT_INTERVAL
+            || self.cluster.records_written() - snapshot.records_written() >= SNAPSHOT_RECORDS;
+        if due && previous != self.position {
             self.snapshots
                 .insert(self.position, (self.cluster.clone(), self.cursor));
         }
@@ -410,6 +419,51 @@ mod tests {
         for position in (0..=total).rev().step_by(7) {
             timeline.seek(position).unwrap();
             assert_eq!(timeline.position(), position);
+            assert_eq!(
+                timeline.cluster().view(),
+                fresh_view_at(&scenario, position),
+                "move {position}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_burst_is_snapshotted_by_the_records_it_writes_not_only_by_moves() {
+        let mut scenario = Scenario::new(5, ClusterConfig::default());
+        scenario.entries = vec![
+            Entry::Command(Command::CreateTopic {
+                name: "t".into(),
+                partitions: 2,
+                replication_factor: 3,
+                configs: Default::default(),
+            }),
+            Entry::Command(Command::AddProducer {
+                config: Default::default(),
+            }),
+            Entry::Command(Command::Produce {
+                producer: 1,
+                topic: "t".into(),
+                key: None,
+                value: Some("v".into()),
+                headers: vec![],
+                partition: None,
+                count: 20_000,
+            }),
+            Entry::Clock(ClockEntry::RunUntilIdle),
+        ];
+        let mut timeline = Timeline::new(scenario.clone()).unwrap();
+        let written = timeline.cluster().records_written();
+        assert_eq!(written, 60_000, "20,000 records on 3 replicas each");
+        assert!(timeline.total_moves() < SNAPSHOT_INTERVAL);
+        // A snapshot follows the first move past the bound, and one move can write thousands
+        // (a follower fetch copies up to replica.fetch.max.bytes): so at least every 2×.
+        assert!(
+            timeline.snapshots.len() as u64 >= written / (2 * SNAPSHOT_RECORDS),
+            "{} snapshots for {written} records",
+            timeline.snapshots.len()
+        );
+        for position in (0..=timeline.total_moves()).rev() {
+            timeline.seek(position).unwrap();
             assert_eq!(
                 timeline.cluster().view(),
                 fresh_view_at(&scenario, position),
