@@ -313,6 +313,11 @@ impl Cluster {
         self.records_written
     }
 
+    /// Messages and timers queued in the network (what copying the cluster mostly costs).
+    pub fn queued_messages(&self) -> usize {
+        self.network.queued()
+    }
+
     /// How many hops have been delivered since the start.
     pub fn steps(&self) -> u64 {
         self.steps

@@ -1413,15 +1413,18 @@ impl Cluster {
             parked_produces, ..
         }) = self.replica_mut(broker, partition).map(|r| &mut r.role)
         {
-            parked_produces.push(ParkedProduce {
-                producer: 0,
-                request_id,
-                offset,
-                last_offset,
-                acks: Acks::All,
-                timeout_timer,
-                waiter: Some(waiter),
-            });
+            super::partition::park_in_offset_order(
+                parked_produces,
+                ParkedProduce {
+                    producer: 0,
+                    request_id,
+                    offset,
+                    last_offset,
+                    acks: Acks::All,
+                    timeout_timer,
+                    waiter: Some(waiter),
+                },
+            );
         }
     }
 

@@ -77,9 +77,10 @@ pub struct Segment {
 
 /// Payload bytes live in chunks of this size, so a growing log never copies its payloads
 /// and wastes at most one partly filled chunk.
-const CHUNK_BYTES: usize = 64 * 1024;
-/// Record metadata lives in chunks of this many entries (56 KiB).
-const ENTRIES_PER_CHUNK: usize = 1024;
+const CHUNK_BYTES: usize = 8 * 1024;
+/// Record metadata lives in chunks of this many entries (7 KiB). Small chunks keep what a
+/// snapshot's copy-on-write duplicates small; each chunk costs one pointer per 128 records.
+const ENTRIES_PER_CHUNK: usize = 128;
 const NULL_LENGTH: u32 = u32::MAX;
 const NO_PRODUCER_ID: u64 = u64::MAX;
 
@@ -156,11 +157,9 @@ impl RecordStore {
                 .push_back(Rc::new(Vec::with_capacity(CHUNK_BYTES.max(total))));
         }
         let chunk_index = self.chunks.len() - 1;
+        // A copy made by `make_mut` is exactly as long as the original and grows as a `Vec`
+        // does from there: a snapshot taken early in a chunk duplicates little.
         let chunk = Rc::make_mut(&mut self.chunks[chunk_index]);
-        if chunk.capacity() < CHUNK_BYTES {
-            // A copy made by `make_mut` is exactly as long as the original; give it room once.
-            chunk.reserve_exact(CHUNK_BYTES - chunk.len());
-        }
         let start = chunk.len();
         chunk.extend_from_slice(key.unwrap_or_default());
         chunk.extend_from_slice(value.unwrap_or_default());
@@ -192,11 +191,7 @@ impl RecordStore {
                 .push_back(Rc::new(Vec::with_capacity(ENTRIES_PER_CHUNK)));
         }
         let last = self.entry_chunks.len() - 1;
-        let entries = Rc::make_mut(&mut self.entry_chunks[last]);
-        if entries.capacity() < ENTRIES_PER_CHUNK {
-            entries.reserve_exact(ENTRIES_PER_CHUNK - entries.len());
-        }
-        entries.push(entry);
+        Rc::make_mut(&mut self.entry_chunks[last]).push(entry);
         self.len += 1;
     }
 

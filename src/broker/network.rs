@@ -478,6 +478,11 @@ impl Network {
         self.foreground == 0
     }
 
+    /// Messages and timers queued.
+    pub fn queued(&self) -> usize {
+        self.queue.len()
+    }
+
     pub fn in_flight(&self) -> impl Iterator<Item = &InFlight> {
         self.queue.values()
     }

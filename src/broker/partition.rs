@@ -93,6 +93,14 @@ pub struct ParkedProduce {
     pub waiter: Option<CoordinatorWaiter>,
 }
 
+/// Parks a produce in the purgatory, which stays ordered by last offset (arrival order among
+/// equals), so the ones the high watermark has passed are always a prefix. A retried
+/// duplicate is answered with an older offset and so may go before later arrivals.
+pub(crate) fn park_in_offset_order(parked: &mut Vec<ParkedProduce>, produce: ParkedProduce) {
+    let at = parked.partition_point(|p| p.last_offset <= produce.last_offset);
+    parked.insert(at, produce);
+}
+
 /// What the group coordinator does once its records are replicated.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CoordinatorWaiter {
@@ -229,6 +237,25 @@ mod tests {
         assert_eq!(high_watermark_candidate(&[10, 10, 10], 1), Some(10));
         assert_eq!(high_watermark_candidate(&[10, 3, 9], 1), Some(3));
         assert_eq!(high_watermark_candidate(&[4], 1), Some(4));
+    }
+
+    #[test]
+    fn the_purgatory_stays_in_offset_order_so_answers_are_a_prefix() {
+        let parked = |request_id: u64, last_offset: u64| ParkedProduce {
+            producer: 1,
+            request_id,
+            offset: last_offset,
+            last_offset,
+            acks: Acks::All,
+            timeout_timer: (0, request_id),
+            waiter: None,
+        };
+        let mut purgatory = Vec::new();
+        for (request_id, last_offset) in [(1, 4), (2, 9), (3, 2), (4, 9), (5, 6)] {
+            park_in_offset_order(&mut purgatory, parked(request_id, last_offset));
+        }
+        let order: Vec<u64> = purgatory.iter().map(|p| p.request_id).collect();
+        assert_eq!(order, [3, 1, 5, 2, 4], "by last offset, arrival order among equals");
     }
 
     #[test]

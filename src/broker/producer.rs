@@ -961,15 +961,18 @@ impl Cluster {
                     parked_produces, ..
                 }) = self.replica_mut(broker, partition).map(|r| &mut r.role)
                 {
-                    parked_produces.push(ParkedProduce {
-                        producer,
-                        request_id,
-                        offset: committed.base_offset,
-                        last_offset: committed.last_offset,
-                        acks,
-                        timeout_timer,
-                        waiter: None,
-                    });
+                    super::partition::park_in_offset_order(
+                        parked_produces,
+                        ParkedProduce {
+                            producer,
+                            request_id,
+                            offset: committed.base_offset,
+                            last_offset: committed.last_offset,
+                            acks,
+                            timeout_timer,
+                            waiter: None,
+                        },
+                    );
                 }
                 self.leader_complete_parked_produces(broker, partition);
             }
@@ -991,11 +994,9 @@ impl Cluster {
         else {
             return;
         };
-        let (done, waiting): (Vec<ParkedProduce>, Vec<ParkedProduce>) =
-            std::mem::take(parked_produces)
-                .into_iter()
-                .partition(|p| p.last_offset < high_watermark);
-        *parked_produces = waiting;
+        // Parked in order of their last offset, so the answerable ones are a prefix.
+        let ready = parked_produces.partition_point(|p| p.last_offset < high_watermark);
+        let done: Vec<ParkedProduce> = parked_produces.drain(..ready).collect();
         for parked in done {
             self.network.cancel(parked.timeout_timer);
             let offset = parked.offset;

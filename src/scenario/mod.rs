@@ -10,7 +10,7 @@
 
 mod timeline;
 
-pub use timeline::{Pushed, Timeline, SNAPSHOT_INTERVAL, SNAPSHOT_RECORDS};
+pub use timeline::{Pushed, Timeline, SNAPSHOT_INTERVAL, SNAPSHOT_QUEUE_BASE, SNAPSHOT_RECORDS};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -26,13 +26,19 @@ use std::collections::BTreeMap;
 use super::{ClockEntry, Entry, Scenario, ScenarioError};
 use crate::broker::{Cluster, Event};
 
-/// Moves between snapshots, at most.
+/// Moves between snapshots, at most (while few messages are queued).
 pub const SNAPSHOT_INTERVAL: u64 = 256;
 
-/// Records appended to replica logs between snapshots, at most: a few moves can copy many
-/// thousands of records (a burst, a follower catching up), and replaying them is what
-/// stepping back costs. Snapshots share the logs' full chunks, so a close spacing is cheap.
+/// Records appended to replica logs between snapshots, at most (while few messages are
+/// queued): a few moves can copy many thousands of records (a burst, a follower catching
+/// up), and replaying them is what stepping back costs. Snapshots share the logs' full
+/// chunks, so a close spacing is cheap.
 pub const SNAPSHOT_RECORDS: u64 = 4096;
+
+/// Queued messages up to which snapshots keep the spacing above. A snapshot copies every
+/// queued message, so beyond this the spacing grows with the queue: 100,000 sends without a
+/// step cost a few dozen copies of the queue, not hundreds (which would not fit in memory).
+pub const SNAPSHOT_QUEUE_BASE: u64 = 2048;
 
 /// Where replay stands inside the entry list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -285,8 +291,11 @@ impl Timeline {
         else {
             return; // a timeline built without snapshots (tests replaying from scratch)
         };
-        let due = self.position - previous >= SNAPSHOT_INTERVAL
-            || self.cluster.records_written() - snapshot.records_written() >= SNAPSHOT_RECORDS;
+        // Replay work since the snapshot, in records (256 moves weigh as much as 4,096 records).
+        let work = (self.position - previous) * (SNAPSHOT_RECORDS / SNAPSHOT_INTERVAL)
+            + (self.cluster.records_written() - snapshot.records_written());
+        let scale = (self.cluster.queued_messages() as u64 / SNAPSHOT_QUEUE_BASE).max(1);
+        let due = work >= SNAPSHOT_RECORDS * scale;
         if due && previous != self.position {
             self.snapshots
                 .insert(self.position, (self.cluster.clone(), self.cursor));
