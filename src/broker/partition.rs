@@ -255,7 +255,11 @@ mod tests {
             park_in_offset_order(&mut purgatory, parked(request_id, last_offset));
         }
         let order: Vec<u64> = purgatory.iter().map(|p| p.request_id).collect();
-        assert_eq!(order, [3, 1, 5, 2, 4], "by last offset, arrival order among equals");
+        assert_eq!(
+            order,
+            [3, 1, 5, 2, 4],
+            "by last offset, arrival order among equals"
+        );
     }
 
     #[test]

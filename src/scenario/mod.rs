@@ -8,8 +8,13 @@
 //! `{"type": "step", "count": N}` delivers the next N hops, `{"type": "run_until_idle"}`
 //! delivers everything in flight.
 
+mod share_link;
 mod timeline;
 
+pub use share_link::{
+    import, is_share_fragment, open_share_fragment, share_fragment, ImportError, MAX_IMPORT_BYTES,
+    MAX_SHARE_CHARS,
+};
 pub use timeline::{Pushed, Timeline, SNAPSHOT_INTERVAL, SNAPSHOT_QUEUE_BASE, SNAPSHOT_RECORDS};
 
 use serde::{Deserialize, Serialize};
@@ -86,6 +91,10 @@ pub struct Scenario {
     pub config: ClusterConfig,
     #[serde(default)]
     pub entries: Vec<Entry>,
+    /// The move the page shows (absent: the session's end). Exports and share links keep
+    /// it, so the picture opens where it was left.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<u64>,
 }
 
 /// A problem with a scenario file, saying where.
@@ -141,6 +150,7 @@ impl Scenario {
             seed,
             config,
             entries: Vec::new(),
+            position: None,
         }
     }
 
@@ -202,12 +212,19 @@ impl Scenario {
             .get("name")
             .and_then(Value::as_str)
             .map(str::to_string);
+        let position = match object.get("position") {
+            None | Some(Value::Null) => None,
+            Some(value) => Some(value.as_u64().ok_or_else(|| {
+                ScenarioError::Format("\"position\" must be an unsigned integer (a move)".into())
+            })?),
+        };
         Ok(Scenario {
             version: SCENARIO_VERSION,
             name,
             seed,
             config,
             entries,
+            position,
         })
     }
 
