@@ -2,10 +2,12 @@
 //! `cargo test --target wasm32-unknown-unknown --test browser`).
 #![cfg(target_arch = "wasm32")]
 
+use idb::{DatabaseEvent, Factory, KeyPath, ObjectStoreParams, TransactionMode};
 use kafka_playground::broker::{ClusterConfig, Command};
 use kafka_playground::scenario::{ClockEntry, Entry, Scenario};
 use kafka_playground::session::starter_scenario;
 use kafka_playground::storage::{Storage, WorkspaceRow};
+use kafka_playground::storage::{StorageError, DB_SCHEMA_VERSION};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -24,7 +26,53 @@ fn row_for(id: &str, scenario: &Scenario) -> WorkspaceRow {
         created: 1.0,
         updated: 2.0,
         position: None,
+        entry_count: scenario.entries.len() as f64,
+        bytes: 0.0,
     }
+}
+
+/// Makes database `name` at storage version `version` with the two stores of version 1 and
+/// writes `rows` into `store` as plain JavaScript objects, as an older (or newer) page would.
+async fn database_as_written_by(version: u32, name: &str, rows: &[(&str, serde_json::Value)]) {
+    let factory = Factory::new().unwrap();
+    let mut request = factory.open(name, Some(version)).unwrap();
+    request.on_upgrade_needed(|event| {
+        let database = event.database().unwrap();
+        let mut params = ObjectStoreParams::new();
+        params.key_path(Some(KeyPath::new_single("id")));
+        database.create_object_store("workspaces", params).unwrap();
+        let mut params = ObjectStoreParams::new();
+        params.key_path(Some(KeyPath::new_array(["workspace", "seq"])));
+        database.create_object_store("entries", params).unwrap();
+    });
+    let database = request.await.unwrap();
+    let transaction = database
+        .transaction(&["workspaces", "entries"], TransactionMode::ReadWrite)
+        .unwrap();
+    for (store, value) in rows {
+        let value = js_sys::JSON::parse(&value.to_string()).unwrap();
+        transaction
+            .object_store(store)
+            .unwrap()
+            .put(&value, None)
+            .unwrap()
+            .await
+            .unwrap();
+    }
+    assert!(transaction.await.unwrap().is_committed());
+    database.close();
+}
+
+fn v1_workspace_row(id: &str) -> serde_json::Value {
+    serde_json::json!({
+        "id": id, "name": "from version 1", "schema_version": 1, "seed": 4.0,
+        "config": serde_json::to_string(&ClusterConfig::default()).unwrap(),
+        "created": 1.0, "updated": 2.0
+    })
+}
+
+fn entry_row(workspace: &str, seq: u32, entry: &str) -> serde_json::Value {
+    serde_json::json!({ "workspace": workspace, "seq": seq, "entry": entry })
 }
 
 #[wasm_bindgen_test]
@@ -166,5 +214,145 @@ async fn a_changed_tail_replaces_the_stored_one_in_one_go() {
     assert_eq!(
         storage.load_scenario("w").await.unwrap().unwrap().entries,
         vec![step(3)]
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_version_1_database_is_migrated_and_keeps_every_session() {
+    let name = unique_name("kp-migrate");
+    let create = r#"{"type":"create_topic","name":"t","partitions":1,"replication_factor":1}"#;
+    let run = r#"{"type":"run_until_idle"}"#;
+    database_as_written_by(
+        1,
+        &name,
+        &[
+            ("workspaces", v1_workspace_row("old")),
+            ("entries", entry_row("old", 0, create)),
+            ("entries", entry_row("old", 1, run)),
+        ],
+    )
+    .await;
+    let storage = Storage::open(&name).await.expect("version 1 is upgraded");
+    let rows = storage.workspaces().await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].name, "from version 1");
+    assert_eq!(rows[0].entry_count, 2.0);
+    assert_eq!(rows[0].bytes, (create.len() + run.len()) as f64);
+    let scenario = storage.load_scenario("old").await.unwrap().unwrap();
+    assert_eq!(scenario.entries.len(), 2);
+    assert_eq!(scenario.seed, 4);
+    scenario.run(|_| {}).expect("the migrated session replays");
+    storage.close();
+    // Opened again, it is already at the current version and unchanged.
+    let again = Storage::open(&name).await.unwrap();
+    assert_eq!(again.workspaces().await.unwrap(), rows);
+}
+
+#[wasm_bindgen_test]
+async fn a_database_from_a_newer_page_is_refused_and_left_untouched() {
+    let name = unique_name("kp-newer");
+    let newer = DB_SCHEMA_VERSION + 1;
+    database_as_written_by(newer, &name, &[("workspaces", v1_workspace_row("future"))]).await;
+    let error = Storage::open(&name).await.err().expect("refused");
+    assert_eq!(
+        error,
+        StorageError::NewerVersion {
+            found: newer,
+            supported: DB_SCHEMA_VERSION
+        }
+    );
+    assert!(error.to_string().contains("left untouched"), "{error}");
+    // Still the newer version, with its row.
+    let database = Factory::new()
+        .unwrap()
+        .open(&name, None)
+        .unwrap()
+        .await
+        .unwrap();
+    assert_eq!(database.version().unwrap(), newer);
+    let transaction = database
+        .transaction(&["workspaces"], TransactionMode::ReadOnly)
+        .unwrap();
+    let count = transaction
+        .object_store("workspaces")
+        .unwrap()
+        .count(None)
+        .unwrap()
+        .await
+        .unwrap();
+    assert_eq!(count, 1);
+    database.close();
+}
+
+#[wasm_bindgen_test]
+async fn corrupted_records_are_reported_by_place_and_left_as_they_are() {
+    let name = unique_name("kp-corrupt");
+    database_as_written_by(
+        DB_SCHEMA_VERSION,
+        &name,
+        &[
+            ("workspaces", v1_workspace_row("w")),
+            (
+                "workspaces",
+                serde_json::json!({ "id": "garbage", "name": 5 }),
+            ),
+            ("entries", entry_row("w", 0, r#"{"type":"run_until_idle"}"#)),
+            ("entries", entry_row("w", 1, "{broken")),
+        ],
+    )
+    .await;
+    let storage = Storage::open(&name).await.unwrap();
+    let error = storage.load_scenario("w").await.unwrap_err();
+    assert!(matches!(error, StorageError::Corrupt(_)), "{error}");
+    assert!(error.to_string().contains("entry 1"), "{error}");
+    assert!(storage.workspace("garbage").await.is_err());
+    // The list shows what can be read; nothing was deleted.
+    let rows = storage.workspaces().await.unwrap();
+    assert_eq!(
+        rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        ["w"]
+    );
+    assert!(
+        storage.workspace("garbage").await.is_err(),
+        "still there, still unreadable"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn workspaces_are_created_whole_listed_by_last_use_and_deleted_with_their_entries() {
+    let storage = Storage::open(&unique_name("kp-workspaces")).await.unwrap();
+    let first = starter_scenario(1);
+    let mut second = starter_scenario(2);
+    second
+        .entries
+        .push(Entry::Clock(ClockEntry::Step { count: 1 }));
+    let mut row_a = row_for("a", &first);
+    row_a.updated = 10.0;
+    let mut row_b = row_for("b", &second);
+    row_b.updated = 20.0;
+    storage
+        .create_workspace(&row_a, &first.entries)
+        .await
+        .unwrap();
+    storage
+        .create_workspace(&row_b, &second.entries)
+        .await
+        .unwrap();
+    let ids = |rows: Vec<WorkspaceRow>| rows.into_iter().map(|r| r.id).collect::<Vec<_>>();
+    assert_eq!(ids(storage.workspaces().await.unwrap()), ["b", "a"]);
+    assert_eq!(storage.entries("b").await.unwrap(), second.entries);
+    // Creating again under the same id replaces the old entries completely.
+    storage
+        .create_workspace(&row_b, &first.entries)
+        .await
+        .unwrap();
+    assert_eq!(storage.entries("b").await.unwrap(), first.entries);
+    storage.delete_workspace("b").await.unwrap();
+    assert_eq!(ids(storage.workspaces().await.unwrap()), ["a"]);
+    assert!(storage.entries("b").await.unwrap().is_empty());
+    assert_eq!(
+        storage.entries("a").await.unwrap(),
+        first.entries,
+        "the other one is untouched"
     );
 }

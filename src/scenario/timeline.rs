@@ -103,6 +103,19 @@ impl Timeline {
         Ok(timeline)
     }
 
+    /// Renames the session (a name is not part of what replays).
+    pub fn set_name(&mut self, name: Option<String>) {
+        self.scenario.name = name;
+    }
+
+    /// The session as a file or link carries it: with the move shown now.
+    pub fn scenario_at_position(&self) -> Scenario {
+        Scenario {
+            position: Some(self.position),
+            ..self.scenario.clone()
+        }
+    }
+
     pub fn scenario(&self) -> &Scenario {
         &self.scenario
     }

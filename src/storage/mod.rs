@@ -2,7 +2,7 @@
 //!
 //! Two object stores:
 //! * `workspaces` (key path `id`): one row per workspace — name, seed, cluster config,
-//!   schema version, created/updated times;
+//!   format version, created/updated (last use) times, the move shown, entry count and size;
 //! * `entries` (key path `[workspace, seq]`): the session's log, one row per applied
 //!   command or clock entry, each written in its own transaction as it happens, so a closed
 //!   tab loses nothing that was shown.
@@ -18,13 +18,21 @@ use idb::{
     Database, DatabaseEvent, Factory, KeyPath, KeyRange, ObjectStoreParams, TransactionMode,
 };
 use serde::{Deserialize, Serialize};
+use std::cell::Cell;
+use std::rc::Rc;
 use wasm_bindgen::JsValue;
 
 use crate::broker::ClusterConfig;
 use crate::scenario::{Entry, Scenario, SCENARIO_VERSION};
 
 /// The IndexedDB schema version (object stores and their shapes).
-pub const DB_SCHEMA_VERSION: u32 = 1;
+///
+/// * 1: `workspaces` and `entries`.
+/// * 2: workspace rows carry `entry_count` and `bytes` (for the workspace list); opening a
+///   version 1 database counts them once (see [`Storage::open`]).
+///
+/// A database written by a newer page is refused and left as it is.
+pub const DB_SCHEMA_VERSION: u32 = 2;
 const WORKSPACES: &str = "workspaces";
 const ENTRIES: &str = "entries";
 
@@ -36,6 +44,8 @@ pub enum StorageError {
     Failed(String),
     /// Stored data could not be understood; it is left untouched.
     Corrupt(String),
+    /// The database was written by a newer version of the page; it is left untouched.
+    NewerVersion { found: u32, supported: u32 },
 }
 
 impl std::fmt::Display for StorageError {
@@ -47,12 +57,25 @@ impl std::fmt::Display for StorageError {
                 f,
                 "stored data could not be read and was left untouched: {m}"
             ),
+            StorageError::NewerVersion { found, supported } => write!(
+                f,
+                "the saved workspaces were written by a newer Kafka Playground (storage version {found}; this page reads up to {supported}) and were left untouched"
+            ),
         }
     }
 }
 
 fn failed(error: idb::Error) -> StorageError {
     StorageError::Failed(error.to_string())
+}
+
+/// Ok only for a transaction that committed (an aborted one changed nothing).
+fn committed(result: idb::TransactionResult) -> Result<(), StorageError> {
+    if result.is_committed() {
+        Ok(())
+    } else {
+        Err(StorageError::Failed("the transaction was aborted".into()))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -68,6 +91,12 @@ pub struct WorkspaceRow {
     /// The move the learner was looking at (absent: the session's end).
     #[serde(default)]
     pub position: Option<f64>,
+    /// Entries stored (since storage version 2).
+    #[serde(default)]
+    pub entry_count: f64,
+    /// Bytes of the stored entries' JSON (since storage version 2).
+    #[serde(default)]
+    pub bytes: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -111,13 +140,18 @@ pub struct Storage {
 }
 
 impl Storage {
-    /// Opens (and if needed creates or upgrades) the database `name`.
+    /// Opens (and if needed creates or upgrades) the database `name`. A database of a
+    /// newer storage version is refused before anything touches it; one of version 1 is
+    /// upgraded (its workspace rows get their entry count and size).
     pub async fn open(name: &str) -> Result<Storage, StorageError> {
         let factory = Factory::new().map_err(|e| StorageError::Unavailable(e.to_string()))?;
+        let old_version = Rc::new(Cell::new(None::<u32>));
         let mut request = factory
             .open(name, Some(DB_SCHEMA_VERSION))
             .map_err(|e| StorageError::Unavailable(e.to_string()))?;
-        request.on_upgrade_needed(|event| {
+        let seen = old_version.clone();
+        request.on_upgrade_needed(move |event| {
+            seen.set(event.old_version().ok());
             let Ok(database) = event.database() else {
                 return;
             };
@@ -135,13 +169,157 @@ impl Storage {
                 let _ = database.create_object_store(ENTRIES, params);
             }
         });
-        let database = request
-            .await
-            .map_err(|e| StorageError::Unavailable(e.to_string()))?;
-        Ok(Storage {
+        let database = match request.await {
+            Ok(database) => database,
+            Err(error) => return Err(Self::why_not_opened(&factory, name, error).await),
+        };
+        let storage = Storage {
             database,
             name: name.to_string(),
-        })
+        };
+        if old_version.get().is_some_and(|v| (1..2).contains(&v)) {
+            storage.migrate_rows_to_version_2().await?;
+        }
+        Ok(storage)
+    }
+
+    /// An open that failed: a newer database (IndexedDB's VersionError), or no storage.
+    async fn why_not_opened(factory: &Factory, name: &str, error: idb::Error) -> StorageError {
+        // Opened without a version, IndexedDB neither creates nor upgrades an existing one.
+        if let Ok(request) = factory.open(name, None) {
+            if let Ok(database) = request.await {
+                let found = database.version().unwrap_or(0);
+                database.close();
+                if found > DB_SCHEMA_VERSION {
+                    return StorageError::NewerVersion {
+                        found,
+                        supported: DB_SCHEMA_VERSION,
+                    };
+                }
+            }
+        }
+        StorageError::Unavailable(error.to_string())
+    }
+
+    /// Storage version 1 → 2: every workspace row gets its entry count and size, in one
+    /// transaction (all rows or none).
+    async fn migrate_rows_to_version_2(&self) -> Result<(), StorageError> {
+        let transaction = self
+            .database
+            .transaction(&[WORKSPACES, ENTRIES], TransactionMode::ReadWrite)
+            .map_err(failed)?;
+        let workspaces = transaction.object_store(WORKSPACES).map_err(failed)?;
+        let entries = transaction.object_store(ENTRIES).map_err(failed)?;
+        let rows = workspaces
+            .get_all(None, None)
+            .map_err(failed)?
+            .await
+            .map_err(failed)?;
+        for value in rows {
+            let Ok(mut row) = serde_wasm_bindgen::from_value::<WorkspaceRow>(value) else {
+                continue; // an unreadable row is left exactly as it is
+            };
+            let stored = entries
+                .get_all(Some(entry_range(&row.id, 0)?.into()), None)
+                .map_err(failed)?
+                .await
+                .map_err(failed)?;
+            row.entry_count = stored.len() as f64;
+            row.bytes = stored
+                .into_iter()
+                .filter_map(|v| serde_wasm_bindgen::from_value::<EntryRow>(v).ok())
+                .map(|e| e.entry.len() as f64)
+                .sum();
+            let value = serde_wasm_bindgen::to_value(&row)
+                .map_err(|e| StorageError::Failed(e.to_string()))?;
+            workspaces
+                .put(&value, None)
+                .map_err(failed)?
+                .await
+                .map_err(failed)?;
+        }
+        committed(transaction.await.map_err(failed)?)
+    }
+
+    /// Every workspace row, most recently used first (unreadable rows are skipped, and
+    /// left as they are).
+    pub async fn workspaces(&self) -> Result<Vec<WorkspaceRow>, StorageError> {
+        let transaction = self
+            .database
+            .transaction(&[WORKSPACES], TransactionMode::ReadOnly)
+            .map_err(failed)?;
+        let store = transaction.object_store(WORKSPACES).map_err(failed)?;
+        let values = store
+            .get_all(None, None)
+            .map_err(failed)?
+            .await
+            .map_err(failed)?;
+        let mut rows: Vec<WorkspaceRow> = values
+            .into_iter()
+            .filter_map(|v| serde_wasm_bindgen::from_value(v).ok())
+            .collect();
+        rows.sort_by(|a, b| b.updated.total_cmp(&a.updated));
+        Ok(rows)
+    }
+
+    /// Stores a whole workspace — its row and all its entries — in one transaction: a new,
+    /// imported, shared or duplicated session is either stored completely or not at all.
+    /// Any entries stored under the same id before are replaced.
+    pub async fn create_workspace(
+        &self,
+        row: &WorkspaceRow,
+        entries: &[Entry],
+    ) -> Result<(), StorageError> {
+        let transaction = self
+            .database
+            .transaction(&[WORKSPACES, ENTRIES], TransactionMode::ReadWrite)
+            .map_err(failed)?;
+        let store = transaction.object_store(ENTRIES).map_err(failed)?;
+        store
+            .delete(entry_range(&row.id, 0)?)
+            .map_err(failed)?
+            .await
+            .map_err(failed)?;
+        for (seq, entry) in (0..).zip(entries) {
+            store
+                .put(&entry_value(&row.id, seq, entry)?, None)
+                .map_err(failed)?
+                .await
+                .map_err(failed)?;
+        }
+        let value =
+            serde_wasm_bindgen::to_value(row).map_err(|e| StorageError::Failed(e.to_string()))?;
+        transaction
+            .object_store(WORKSPACES)
+            .map_err(failed)?
+            .put(&value, None)
+            .map_err(failed)?
+            .await
+            .map_err(failed)?;
+        committed(transaction.await.map_err(failed)?)
+    }
+
+    /// Deletes a workspace and its entries, in one transaction.
+    pub async fn delete_workspace(&self, id: &str) -> Result<(), StorageError> {
+        let transaction = self
+            .database
+            .transaction(&[WORKSPACES, ENTRIES], TransactionMode::ReadWrite)
+            .map_err(failed)?;
+        transaction
+            .object_store(ENTRIES)
+            .map_err(failed)?
+            .delete(entry_range(id, 0)?)
+            .map_err(failed)?
+            .await
+            .map_err(failed)?;
+        transaction
+            .object_store(WORKSPACES)
+            .map_err(failed)?
+            .delete(JsValue::from_str(id))
+            .map_err(failed)?
+            .await
+            .map_err(failed)?;
+        committed(transaction.await.map_err(failed)?)
     }
 
     pub async fn workspace(&self, id: &str) -> Result<Option<WorkspaceRow>, StorageError> {
@@ -210,12 +388,7 @@ impl Storage {
                 .await
                 .map_err(failed)?;
         }
-        let result = transaction.await.map_err(failed)?;
-        if result.is_committed() {
-            Ok(())
-        } else {
-            Err(StorageError::Failed("the transaction was aborted".into()))
-        }
+        committed(transaction.await.map_err(failed)?)
     }
 
     /// One value into one store, in a transaction of its own; Ok only once it committed.
@@ -242,12 +415,7 @@ impl Storage {
                 .await
                 .map_err(failed)?,
         };
-        let result = transaction.await.map_err(failed)?;
-        if result.is_committed() {
-            Ok(())
-        } else {
-            Err(StorageError::Failed("the transaction was aborted".into()))
-        }
+        committed(transaction.await.map_err(failed)?)
     }
 
     /// Every stored entry of a workspace, in order.

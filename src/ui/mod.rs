@@ -6,10 +6,11 @@ mod controls;
 mod diagram;
 mod inspector;
 mod log_strip;
+mod persistence;
 mod time_bar;
+mod workspaces;
 
-use std::cell::RefCell;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use gloo::events::{EventListener, EventListenerOptions};
@@ -19,118 +20,25 @@ use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
 use crate::broker::{ClusterConfig, Command};
-use crate::scenario::{ClockEntry, Entry, Pushed, Scenario, Timeline};
+use crate::scenario::{
+    import, is_share_fragment, open_share_fragment, share_fragment, ClockEntry, Entry, Pushed,
+    Timeline, MAX_IMPORT_BYTES, MAX_SHARE_CHARS,
+};
 use crate::session::{
     narration_lines, starter_scenario, starter_scenario_with, step_forward, Stepped, STARTER_TOPIC,
 };
-use crate::storage::{now_ms, Storage, WorkspaceRow};
+use crate::storage::{Storage, WorkspaceRow};
 use controls::{Controls, Names};
 use diagram::Diagram;
 use inspector::{describe, Inspector, Selection};
 use log_strip::{strip_rows, LogStrips};
+use persistence::{
+    clear_location_hash, download, export_file_name, flush, last_workspace, load_workspace,
+    location_hash, new_workspace_id, tab_name, OtherTabs, Outbox, SaveStatus, Write, DATABASE_NAME,
+    FIRST_WORKSPACE_ID,
+};
 use time_bar::{Narration, TimeAction, TimeBar, BASE_HOP_MS, NARRATION_LINES, SPEEDS};
-
-/// The IndexedDB database and the workspace this page uses.
-pub const DATABASE_NAME: &str = "kafka-playground";
-pub const WORKSPACE_ID: &str = "default";
-
-/// Where saving stands, shown in the header.
-#[derive(Clone, PartialEq)]
-enum SaveStatus {
-    Opening,
-    Saved,
-    Saving,
-    /// Storage failed: the page keeps working in memory.
-    InMemoryOnly(String),
-}
-
-/// One write to IndexedDB.
-enum Write {
-    /// Entries from `from` on (appending one, or replacing a changed tail).
-    Entries {
-        from: u32,
-        entries: Vec<Entry>,
-        append: bool,
-    },
-    Workspace(WorkspaceRow),
-}
-
-/// Writes waiting, done one transaction at a time, in order.
-#[derive(Default)]
-struct Outbox {
-    queue: VecDeque<Write>,
-    /// Entries stored (or queued): a write starting here appends, one before replaces.
-    stored_len: usize,
-    flushing: bool,
-    disabled: bool,
-}
-
-impl Outbox {
-    /// Queues a whole new session: its workspace row, and its entries replacing any stored.
-    fn store_new_session(&mut self, scenario: &Scenario, position: u64, created: f64) {
-        self.queue
-            .push_back(Write::Workspace(workspace_row(scenario, position, created)));
-        self.queue.push_back(Write::Entries {
-            from: 0,
-            entries: scenario.entries.clone(),
-            append: false,
-        });
-        self.stored_len = scenario.entries.len();
-    }
-}
-
-fn flush(storage: Rc<Storage>, outbox: Rc<RefCell<Outbox>>, status: UseStateHandle<SaveStatus>) {
-    if outbox.borrow().flushing || outbox.borrow().disabled {
-        return;
-    }
-    outbox.borrow_mut().flushing = true;
-    status.set(SaveStatus::Saving);
-    spawn_local(async move {
-        loop {
-            let next = outbox.borrow_mut().queue.pop_front();
-            let Some(write) = next else { break };
-            let result = match &write {
-                Write::Entries {
-                    from,
-                    entries,
-                    append: true,
-                } if entries.len() == 1 => {
-                    storage.append_entry(WORKSPACE_ID, *from, &entries[0]).await
-                }
-                Write::Entries { from, entries, .. } => {
-                    storage
-                        .replace_entries_from(WORKSPACE_ID, *from, entries)
-                        .await
-                }
-                Write::Workspace(row) => storage.put_workspace(row).await,
-            };
-            if let Err(error) = result {
-                status.set(SaveStatus::InMemoryOnly(error.to_string()));
-                let mut outbox = outbox.borrow_mut();
-                outbox.queue.clear();
-                outbox.disabled = true;
-                break;
-            }
-        }
-        outbox.borrow_mut().flushing = false;
-        if !outbox.borrow().disabled {
-            status.set(SaveStatus::Saved);
-        }
-    });
-}
-
-fn workspace_row(scenario: &Scenario, position: u64, created: f64) -> WorkspaceRow {
-    WorkspaceRow {
-        id: WORKSPACE_ID.into(),
-        name: scenario.name.clone().unwrap_or_default(),
-        schema_version: scenario.version,
-        seed: scenario.seed as f64,
-        config: serde_json::to_string(&scenario.config).expect("configs serialize"),
-        created,
-        updated: now_ms(),
-        position: Some(position as f64),
-    }
-}
+use workspaces::{WorkspaceAction, WorkspacesDialog};
 
 /// Panels that become tabs on a narrow screen.
 #[derive(Clone, Copy, PartialEq)]
@@ -185,8 +93,14 @@ pub fn app() -> Html {
     // A ref, not state: the stable callbacks below read it long after their first render.
     let storage = use_mut_ref(|| None::<Rc<Storage>>);
     let status = use_state(|| SaveStatus::Opening);
-    let outbox = use_mut_ref(Outbox::default);
-    let created = use_mut_ref(now_ms);
+    let outbox = use_mut_ref(|| Outbox {
+        tab: tab_name(),
+        ..Outbox::default()
+    });
+    let workspaces_open = use_state(|| false);
+    let workspace_rows = use_state(Vec::<WorkspaceRow>::new);
+    let share_link = use_state(|| None::<String>);
+    let workspace_message = use_state(|| None::<(bool, String)>);
     let playing = use_state(|| false);
     let speed = use_state(|| 1.0f64);
     let auto_consume = use_state(|| false);
@@ -200,14 +114,13 @@ pub fn app() -> Html {
     let confirm_new = use_state(|| None::<(ClusterConfig, u64)>);
     let measuring = use_mut_ref(|| false);
 
-    // Open IndexedDB once and load the workspace (or start a new one).
+    // Open IndexedDB once and load the workspace (or start a new one, or open a share link).
     {
         let timeline = timeline.clone();
         let redraw = redraw.clone();
         let storage = storage.clone();
         let status = status.clone();
         let outbox = outbox.clone();
-        let created = created.clone();
         let notice = notice.clone();
         let theme = theme.clone();
         use_effect_with((), move |_| {
@@ -223,52 +136,91 @@ pub fn app() -> Html {
                     Ok(opened) => Rc::new(opened),
                     Err(error) => return start_in_memory(error.to_string()),
                 };
-                match opened.load_scenario(WORKSPACE_ID).await {
-                    Ok(Some(scenario)) => {
-                        let position = opened
-                            .workspace(WORKSPACE_ID)
-                            .await
-                            .ok()
-                            .flatten()
-                            .and_then(|row| {
-                                *created.borrow_mut() = row.created;
-                                row.position
-                            });
-                        outbox.borrow_mut().stored_len = scenario.entries.len();
-                        match Timeline::new(scenario) {
-                            Ok(mut loaded) => {
-                                if let Some(position) = position {
-                                    let _ = loaded.seek(position as u64);
-                                }
-                                *timeline.borrow_mut() = Some(loaded);
-                                status.set(SaveStatus::Saved);
-                            }
-                            Err(error) => {
-                                // Stored data that does not replay stays untouched.
-                                notice.set(Some(format!("The saved session could not be replayed ({error}); it was left untouched.")));
-                                return start_in_memory(
-                                    "the saved session could not be replayed".into(),
-                                );
-                            }
+                let rows = match opened.workspaces().await {
+                    Ok(rows) => rows,
+                    Err(error) => return start_in_memory(error.to_string()),
+                };
+                let fragment = location_hash();
+                if is_share_fragment(&fragment) {
+                    clear_location_hash();
+                    match open_share_fragment(&fragment) {
+                        Ok(mut shared) => {
+                            let name = shared
+                                .scenario()
+                                .name
+                                .clone()
+                                .unwrap_or_else(|| "Session".into());
+                            shared.set_name(Some(format!("{name} (shared)")));
+                            let id = new_workspace_id(&rows);
+                            outbox
+                                .borrow_mut()
+                                .create(&id, shared.scenario(), shared.position());
+                            *timeline.borrow_mut() = Some(shared);
+                            *storage.borrow_mut() = Some(opened.clone());
+                            notice.set(Some("The shared session opened as a new workspace; your other workspaces are unchanged.".into()));
+                            flush(opened, outbox.clone(), status.clone(), None);
+                            redraw.force_update();
+                            return;
                         }
+                        Err(error) => notice.set(Some(format!(
+                            "The share link could not be opened: {error}. Nothing was stored."
+                        ))),
+                    }
+                }
+                let id = last_workspace()
+                    .filter(|id| rows.iter().any(|row| row.id == *id))
+                    .or_else(|| rows.first().map(|row| row.id.clone()))
+                    .unwrap_or_else(|| FIRST_WORKSPACE_ID.to_string());
+                match load_workspace(&opened, &id).await {
+                    Ok(Some((loaded, row))) => {
+                        outbox
+                            .borrow_mut()
+                            .adopt(&id, loaded.scenario(), row.created);
+                        *timeline.borrow_mut() = Some(loaded);
+                        status.set(SaveStatus::Saved);
                     }
                     Ok(None) => {
                         let scenario = starter_scenario(1);
                         let loaded =
                             Timeline::new(scenario.clone()).expect("the starter session runs");
-                        outbox.borrow_mut().store_new_session(
-                            &scenario,
-                            loaded.position(),
-                            *created.borrow(),
-                        );
+                        outbox
+                            .borrow_mut()
+                            .create(&id, &scenario, loaded.position());
                         *timeline.borrow_mut() = Some(loaded);
-                        flush(opened.clone(), outbox.clone(), status.clone());
+                        flush(opened.clone(), outbox.clone(), status.clone(), None);
                     }
-                    Err(error) => return start_in_memory(error.to_string()),
+                    Err(error) => {
+                        // Stored data that cannot be read or replayed stays untouched.
+                        notice.set(Some(format!("{error} The workspace was left untouched.")));
+                        return start_in_memory(error);
+                    }
                 }
                 *storage.borrow_mut() = Some(opened);
                 redraw.force_update();
             });
+        });
+    }
+
+    // Another tab writing the workspace shown here: stop saving rather than overwrite.
+    {
+        let outbox = outbox.clone();
+        let status = status.clone();
+        use_effect_with((), move |_| {
+            let tab = outbox.borrow().tab.clone();
+            let listener = OtherTabs::listen(
+                tab,
+                Callback::from(move |workspace: String| {
+                    let mut outbox = outbox.borrow_mut();
+                    if workspace == outbox.current && !outbox.disabled {
+                        outbox.disabled = true;
+                        outbox.queue.clear();
+                        status.set(SaveStatus::InMemoryOnly(
+                            "this workspace was changed in another tab, so this tab stopped saving to keep the two from overwriting each other. Reload to continue with the saved version, or export this tab's session".into(),
+                        ));
+                    }
+                }),
+            );
+            move || drop(listener)
         });
     }
 
@@ -280,41 +232,22 @@ pub fn app() -> Html {
         let outbox = outbox.clone();
         let status = status.clone();
         let timeline = timeline.clone();
-        let created = created.clone();
         move |_| {
             Callback::from(move |pushed: Vec<Pushed>| {
                 let guard = timeline.borrow();
                 let Some(timeline) = guard.as_ref() else {
                     return;
                 };
-                let entries = &timeline.scenario().entries;
                 {
                     let mut outbox = outbox.borrow_mut();
                     if outbox.disabled {
                         return;
                     }
-                    if let Some(from) = pushed.iter().map(|p| p.changed_from).min() {
-                        if from < entries.len() || from < outbox.stored_len {
-                            // `add` for a new entry at the end; a changed or cut tail is replaced.
-                            let append = from == outbox.stored_len && entries.len() == from + 1;
-                            outbox.queue.push_back(Write::Entries {
-                                from: from as u32,
-                                entries: entries[from.min(entries.len())..].to_vec(),
-                                append,
-                            });
-                            outbox.stored_len = entries.len();
-                        }
-                    }
-                    // The position is small and changes often: keep only the newest pending.
-                    outbox.queue.retain(|w| !matches!(w, Write::Workspace(_)));
-                    outbox.queue.push_back(Write::Workspace(workspace_row(
-                        timeline.scenario(),
-                        timeline.position(),
-                        *created.borrow(),
-                    )));
+                    let from = pushed.iter().map(|p| p.changed_from).min();
+                    outbox.session_changed(timeline.scenario(), from, timeline.position());
                 }
                 if let Some(storage) = storage.borrow().clone() {
-                    flush(storage, outbox.clone(), status.clone());
+                    flush(storage, outbox.clone(), status.clone(), None);
                 }
             })
         }
@@ -538,31 +471,363 @@ pub fn app() -> Html {
         let status = status.clone();
         let redraw = redraw.clone();
         let selection = selection.clone();
-        let created = created.clone();
         let playing = playing.clone();
         Callback::from(move |_| {
             let Some((config, seed)) = (*confirm_new).clone() else {
                 return;
             };
             confirm_new.set(None);
-            let scenario = starter_scenario_with(config, seed);
+            let mut scenario = starter_scenario_with(config, seed);
+            if let Some(name) = timeline
+                .borrow()
+                .as_ref()
+                .and_then(|t| t.scenario().name.clone())
+            {
+                scenario.name = Some(name);
+            }
             let Ok(fresh) = Timeline::new(scenario.clone()) else {
                 return;
             };
             {
                 let mut outbox = outbox.borrow_mut();
                 if !outbox.disabled {
-                    *created.borrow_mut() = now_ms();
-                    outbox.store_new_session(&scenario, fresh.position(), *created.borrow());
+                    let id = outbox.current.clone();
+                    outbox.create(&id, &scenario, fresh.position());
                 }
             }
             *timeline.borrow_mut() = Some(fresh);
             selection.set(None);
             playing.set(false);
             if let Some(storage) = storage.borrow().clone() {
-                flush(storage, outbox.clone(), status.clone());
+                flush(storage, outbox.clone(), status.clone(), None);
             }
             redraw.force_update();
+        })
+    };
+
+    // The workspaces dialog: list, switch, rename, duplicate, delete, export, import, share.
+    let refresh_rows = {
+        let storage = storage.clone();
+        let workspace_rows = workspace_rows.clone();
+        Callback::from(move |_: ()| {
+            let Some(storage) = storage.borrow().clone() else {
+                return;
+            };
+            let workspace_rows = workspace_rows.clone();
+            spawn_local(async move {
+                if let Ok(rows) = storage.workspaces().await {
+                    workspace_rows.set(rows);
+                }
+            });
+        })
+    };
+    let on_workspace_action = {
+        let timeline = timeline.clone();
+        let storage = storage.clone();
+        let outbox = outbox.clone();
+        let status = status.clone();
+        let redraw = redraw.clone();
+        let selection = selection.clone();
+        let playing = playing.clone();
+        let notice = notice.clone();
+        let workspaces_open = workspaces_open.clone();
+        let workspace_rows = workspace_rows.clone();
+        let share_link = share_link.clone();
+        let message = workspace_message.clone();
+        let refresh_rows = refresh_rows.clone();
+        Callback::from(move |action: WorkspaceAction| {
+            let stored = storage.borrow().clone();
+            // Writes go through the outbox, in order; the list is read again after them.
+            let write_then_refresh = {
+                let outbox = outbox.clone();
+                let status = status.clone();
+                let refresh_rows = refresh_rows.clone();
+                let stored = stored.clone();
+                move || {
+                    if let Some(storage) = stored.clone() {
+                        flush(
+                            storage,
+                            outbox.clone(),
+                            status.clone(),
+                            Some(refresh_rows.clone()),
+                        );
+                    }
+                }
+            };
+            // Shows another session as the current workspace.
+            let show = {
+                let timeline = timeline.clone();
+                let selection = selection.clone();
+                let playing = playing.clone();
+                let redraw = redraw.clone();
+                let share_link = share_link.clone();
+                move |shown: Timeline| {
+                    *timeline.borrow_mut() = Some(shown);
+                    selection.set(None);
+                    playing.set(false);
+                    share_link.set(None);
+                    redraw.force_update();
+                }
+            };
+            let saving = stored.is_some() && !outbox.borrow().disabled;
+            message.set(None);
+            match action {
+                WorkspaceAction::Close => workspaces_open.set(false),
+                WorkspaceAction::New => {
+                    let id = new_workspace_id(&workspace_rows);
+                    let mut scenario = starter_scenario(1);
+                    scenario.name = Some(format!("Cluster {}", workspace_rows.len() + 1));
+                    let fresh = Timeline::new(scenario.clone()).expect("the starter session runs");
+                    if saving {
+                        outbox.borrow_mut().create(&id, &scenario, fresh.position());
+                    }
+                    show(fresh);
+                    message.set(Some((
+                        true,
+                        format!(
+                            "Created and opened \"{}\".",
+                            scenario.name.unwrap_or_default()
+                        ),
+                    )));
+                    write_then_refresh();
+                }
+                WorkspaceAction::Open(id) => {
+                    let Some(storage) = stored else { return };
+                    let outbox = outbox.clone();
+                    let message = message.clone();
+                    let workspaces_open = workspaces_open.clone();
+                    let notice = notice.clone();
+                    spawn_local(async move {
+                        match load_workspace(&storage, &id).await {
+                            Ok(Some((loaded, row))) => {
+                                outbox
+                                    .borrow_mut()
+                                    .adopt(&id, loaded.scenario(), row.created);
+                                notice.set(Some(format!("Opened workspace \"{}\".", row.name)));
+                                show(loaded);
+                                workspaces_open.set(false);
+                                write_then_refresh();
+                            }
+                            Ok(None) => message
+                                .set(Some((false, "That workspace no longer exists.".into()))),
+                            Err(error) => message.set(Some((
+                                false,
+                                format!("{error} The workspace was left untouched."),
+                            ))),
+                        }
+                    });
+                }
+                WorkspaceAction::Rename(id, name) => {
+                    if name.is_empty() {
+                        message.set(Some((false, "A workspace needs a name.".into())));
+                        return;
+                    }
+                    if id == outbox.borrow().current {
+                        if let Some(timeline) = timeline.borrow_mut().as_mut() {
+                            timeline.set_name(Some(name.clone()));
+                            if saving {
+                                outbox.borrow_mut().session_changed(
+                                    timeline.scenario(),
+                                    None,
+                                    timeline.position(),
+                                );
+                            }
+                        }
+                        write_then_refresh();
+                    } else if let Some(storage) = stored {
+                        let outbox = outbox.clone();
+                        spawn_local(async move {
+                            if let Ok(Some(mut row)) = storage.workspace(&id).await {
+                                row.name = name;
+                                outbox.borrow_mut().queue.push_back(Write::Workspace(row));
+                                write_then_refresh();
+                            }
+                        });
+                    }
+                }
+                WorkspaceAction::Duplicate(id) => {
+                    let Some(storage) = stored else { return };
+                    let current = timeline
+                        .borrow()
+                        .as_ref()
+                        .filter(|_| id == outbox.borrow().current)
+                        .map(|t| t.scenario_at_position());
+                    let outbox = outbox.clone();
+                    let message = message.clone();
+                    let taken = (*workspace_rows).clone();
+                    spawn_local(async move {
+                        let scenario = match current {
+                            Some(scenario) => Some(scenario),
+                            None => match storage.workspace(&id).await {
+                                Ok(Some(row)) => storage
+                                    .load_scenario(&id)
+                                    .await
+                                    .ok()
+                                    .flatten()
+                                    .map(|mut s| {
+                                        s.position = row.position.map(|p| p as u64);
+                                        s
+                                    }),
+                                _ => None,
+                            },
+                        };
+                        let Some(mut scenario) = scenario else {
+                            message.set(Some((
+                                false,
+                                "That workspace could not be read; nothing was copied.".into(),
+                            )));
+                            return;
+                        };
+                        let name = format!("{} (copy)", scenario.name.clone().unwrap_or_default());
+                        scenario.name = Some(name.clone());
+                        let copy_id = new_workspace_id(&taken);
+                        outbox.borrow_mut().queue_copy(&copy_id, &scenario);
+                        message.set(Some((true, format!("Duplicated as \"{name}\"."))));
+                        write_then_refresh();
+                    });
+                }
+                WorkspaceAction::Delete(id) => {
+                    let Some(storage) = stored else { return };
+                    outbox
+                        .borrow_mut()
+                        .queue
+                        .push_back(Write::Delete(id.clone()));
+                    let deleted_current = id == outbox.borrow().current;
+                    if !deleted_current {
+                        message.set(Some((true, "Workspace deleted.".into())));
+                        write_then_refresh();
+                        return;
+                    }
+                    // The open workspace went: open the most recent other one, or a new one.
+                    let next = workspace_rows.iter().find(|row| row.id != id).cloned();
+                    let outbox = outbox.clone();
+                    let message = message.clone();
+                    let taken = (*workspace_rows).clone();
+                    spawn_local(async move {
+                        let loaded = match &next {
+                            Some(row) => load_workspace(&storage, &row.id).await.ok().flatten(),
+                            None => None,
+                        };
+                        match loaded {
+                            Some((loaded, row)) => {
+                                outbox
+                                    .borrow_mut()
+                                    .adopt(&row.id, loaded.scenario(), row.created);
+                                show(loaded);
+                            }
+                            None => {
+                                let scenario = starter_scenario(1);
+                                let fresh = Timeline::new(scenario.clone())
+                                    .expect("the starter session runs");
+                                let fresh_id = new_workspace_id(&taken);
+                                outbox
+                                    .borrow_mut()
+                                    .create(&fresh_id, &scenario, fresh.position());
+                                show(fresh);
+                            }
+                        }
+                        message.set(Some((
+                            true,
+                            "Workspace deleted; another one is open now.".into(),
+                        )));
+                        write_then_refresh();
+                    });
+                }
+                WorkspaceAction::Export => {
+                    let Some(scenario) =
+                        timeline.borrow().as_ref().map(|t| t.scenario_at_position())
+                    else {
+                        return;
+                    };
+                    let file_name = export_file_name(scenario.name.as_deref().unwrap_or("session"));
+                    match download(&file_name, &scenario.to_json()) {
+                        Ok(()) => message.set(Some((true, format!("Exported {file_name} (the scenario format, docs/scenario-format.md).")))),
+                        Err(error) => message.set(Some((false, format!("Export failed: {error}.")))),
+                    }
+                }
+                WorkspaceAction::Share => {
+                    let Some(scenario) =
+                        timeline.borrow().as_ref().map(|t| t.scenario_at_position())
+                    else {
+                        return;
+                    };
+                    match share_fragment(&scenario) {
+                        Some(fragment) => {
+                            let location = web_sys::window().map(|w| w.location());
+                            let base = location
+                                .and_then(|l| {
+                                    Some(format!("{}{}", l.origin().ok()?, l.pathname().ok()?))
+                                })
+                                .unwrap_or_default();
+                            share_link.set(Some(format!("{base}{fragment}")));
+                            message.set(Some((true, "Anyone who opens this link gets a copy of this session as a new workspace; nothing is uploaded.".into())));
+                        }
+                        None => {
+                            share_link.set(None);
+                            message.set(Some((false, format!("This session is too long for a link (over {MAX_SHARE_CHARS} characters). Use Export JSON and share the file instead."))));
+                        }
+                    }
+                }
+                WorkspaceAction::Import(file) => {
+                    let size = file.size();
+                    if size > MAX_IMPORT_BYTES as f64 {
+                        message.set(Some((false, format!("Import failed: {} is {size} bytes, more than the limit of {MAX_IMPORT_BYTES} bytes. Nothing was stored.", file.name()))));
+                        return;
+                    }
+                    let outbox = outbox.clone();
+                    let message = message.clone();
+                    let workspaces_open = workspaces_open.clone();
+                    let notice = notice.clone();
+                    let taken = (*workspace_rows).clone();
+                    spawn_local(async move {
+                        let file_name = file.name();
+                        let text = wasm_bindgen_futures::JsFuture::from(file.text())
+                            .await
+                            .ok()
+                            .and_then(|t| t.as_string());
+                        let Some(text) = text else {
+                            message.set(Some((false, format!("Import failed: {file_name} could not be read as text. Nothing was stored."))));
+                            return;
+                        };
+                        match import(&text) {
+                            Ok(mut imported) => {
+                                if imported.scenario().name.is_none() {
+                                    imported.set_name(Some(file_name.trim_end_matches(".json").to_string()));
+                                }
+                                let id = new_workspace_id(&taken);
+                                if saving {
+                                    outbox.borrow_mut().create(&id, imported.scenario(), imported.position());
+                                }
+                                notice.set(Some(format!("Imported {file_name} as a new workspace.")));
+                                show(imported);
+                                workspaces_open.set(false);
+                                write_then_refresh();
+                            }
+                            Err(error) => message.set(Some((false, format!("Import failed: {file_name}: {error}. Nothing was stored; your workspaces are unchanged.")))),
+                        }
+                    });
+                }
+            }
+        })
+    };
+    let open_workspaces = {
+        let workspaces_open = workspaces_open.clone();
+        let refresh_rows = refresh_rows.clone();
+        let message = workspace_message.clone();
+        let share_link = share_link.clone();
+        Callback::from(move |_| {
+            message.set(None);
+            share_link.set(None);
+            refresh_rows.emit(());
+            workspaces_open.set(true);
+        })
+    };
+    let export_now = {
+        let on_workspace_action = on_workspace_action.clone();
+        let workspaces_open = workspaces_open.clone();
+        Callback::from(move |_| {
+            workspaces_open.set(true);
+            on_workspace_action.emit(WorkspaceAction::Export);
         })
     };
 
@@ -671,12 +936,16 @@ pub fn app() -> Html {
                 <h1>{ "Kafka Playground" }</h1>
                 <p class="save-status" aria-live="polite">{ save_text.clone() }</p>
                 <div class="top-actions">
+                    <button type="button" class="secondary" onclick={open_workspaces} aria-haspopup="dialog">{ "Workspaces" }</button>
                     <button type="button" class="secondary" onclick={cycle_theme} aria-label={format!("Theme: {}", *theme)}>{ format!("Theme: {}", *theme) }</button>
                     <button type="button" class="secondary" onclick={toggle_help.clone()} aria-label="Keyboard shortcuts" aria-haspopup="dialog">{ "? Keys" }</button>
                 </div>
             </header>
             if let SaveStatus::InMemoryOnly(_) = &*status {
-                <p class="banner" role="alert">{ save_text }</p>
+                <div class="banner" role="alert">
+                    <span>{ save_text }</span>
+                    <button type="button" class="secondary" onclick={export_now}>{ "Export JSON" }</button>
+                </div>
             }
             <nav class="tabs" role="tablist" aria-label="Panels">
                 { tab(Panel::Controls, "Controls") }
@@ -722,6 +991,11 @@ pub fn app() -> Html {
                         </div>
                     </div>
                 </div>
+            }
+            if *workspaces_open {
+                <WorkspacesDialog rows={(*workspace_rows).clone()} current={outbox.borrow().current.clone()}
+                    share_link={(*share_link).clone()} message={(*workspace_message).clone()}
+                    saving_disabled={outbox.borrow().disabled} on_action={on_workspace_action} />
             }
             if *help_open {
                 <div class="dialog-backdrop">

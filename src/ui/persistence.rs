@@ -1,0 +1,390 @@
+//! Saving the session: every change goes to IndexedDB in order, one transaction per write,
+//! through an outbox; another tab writing the same workspace is noticed (BroadcastChannel)
+//! and stops this tab's saving instead of letting the two overwrite each other.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::spawn_local;
+use yew::prelude::*;
+
+use crate::scenario::{Entry, Scenario, Timeline};
+use crate::storage::{now_ms, Storage, WorkspaceRow};
+
+/// The IndexedDB database the page uses.
+pub const DATABASE_NAME: &str = "kafka-playground";
+/// The workspace a first visit creates.
+pub const FIRST_WORKSPACE_ID: &str = "default";
+const LAST_WORKSPACE_KEY: &str = "kafka-playground-workspace";
+const CHANNEL_NAME: &str = "kafka-playground";
+
+/// Where saving stands, shown in the header.
+#[derive(Clone, PartialEq)]
+pub enum SaveStatus {
+    Opening,
+    Saved,
+    Saving,
+    /// Storage failed (or another tab took over): the page keeps working in memory.
+    InMemoryOnly(String),
+}
+
+/// One write to IndexedDB.
+pub enum Write {
+    /// Entries from `from` on (appending one, or replacing a changed tail).
+    Entries {
+        workspace: String,
+        from: u32,
+        entries: Vec<Entry>,
+        append: bool,
+    },
+    Workspace(WorkspaceRow),
+    /// A whole new workspace (new, imported, shared, duplicated), all or nothing.
+    Create {
+        row: WorkspaceRow,
+        entries: Vec<Entry>,
+    },
+    Delete(String),
+}
+
+impl Write {
+    fn workspace(&self) -> &str {
+        match self {
+            Write::Entries { workspace, .. } => workspace,
+            Write::Workspace(row) | Write::Create { row, .. } => &row.id,
+            Write::Delete(id) => id,
+        }
+    }
+}
+
+/// Writes waiting, done one transaction at a time, in order.
+#[derive(Default)]
+pub struct Outbox {
+    pub queue: VecDeque<Write>,
+    /// The workspace the page shows.
+    pub current: String,
+    pub created: f64,
+    /// JSON bytes of each stored (or queued) entry of the current workspace; its length is
+    /// where a write appends.
+    pub sizes: Vec<usize>,
+    pub flushing: bool,
+    pub disabled: bool,
+    /// This tab's name on the broadcast channel.
+    pub tab: String,
+}
+
+impl Outbox {
+    /// Makes `scenario` the current workspace `id`, already stored as it is.
+    pub fn adopt(&mut self, id: &str, scenario: &Scenario, created: f64) {
+        self.current = id.to_string();
+        self.created = created;
+        self.sizes = scenario.entries.iter().map(entry_size).collect();
+        remember_last_workspace(id);
+    }
+
+    /// Queues a whole new workspace `id` holding `scenario`, and makes it current.
+    pub fn create(&mut self, id: &str, scenario: &Scenario, position: u64) {
+        let created = now_ms();
+        self.adopt(id, scenario, created);
+        let row = self.row(scenario, position);
+        self.queue.push_back(Write::Create {
+            row,
+            entries: scenario.entries.clone(),
+        });
+    }
+
+    /// Queues a copy of a session as a new workspace `id`, without opening it.
+    pub fn queue_copy(&mut self, id: &str, scenario: &Scenario) {
+        let sizes: Vec<usize> = scenario.entries.iter().map(entry_size).collect();
+        let now = now_ms();
+        let row = workspace_row(id, scenario, scenario.position, now, &sizes);
+        self.queue.push_back(Write::Create {
+            row,
+            entries: scenario.entries.clone(),
+        });
+    }
+
+    /// Queues what a change of the current session needs: entries from `from` on, and the
+    /// workspace row (only the newest row write is kept waiting).
+    pub fn session_changed(&mut self, scenario: &Scenario, from: Option<usize>, position: u64) {
+        let entries = &scenario.entries;
+        if let Some(from) = from {
+            if from < entries.len() || from < self.sizes.len() {
+                // `add` for a new entry at the end; a changed or cut tail is replaced.
+                let append = from == self.sizes.len() && entries.len() == from + 1;
+                let tail = entries[from.min(entries.len())..].to_vec();
+                self.sizes.truncate(from);
+                self.sizes.extend(tail.iter().map(entry_size));
+                self.queue.push_back(Write::Entries {
+                    workspace: self.current.clone(),
+                    from: from as u32,
+                    entries: tail,
+                    append,
+                });
+            }
+        }
+        let current = self.current.clone();
+        self.queue
+            .retain(|w| !matches!(w, Write::Workspace(row) if row.id == current));
+        let row = self.row(scenario, position);
+        self.queue.push_back(Write::Workspace(row));
+    }
+
+    /// The current workspace's row as it should be stored now.
+    pub fn row(&self, scenario: &Scenario, position: u64) -> WorkspaceRow {
+        workspace_row(
+            &self.current,
+            scenario,
+            Some(position),
+            self.created,
+            &self.sizes,
+        )
+    }
+}
+
+fn workspace_row(
+    id: &str,
+    scenario: &Scenario,
+    position: Option<u64>,
+    created: f64,
+    sizes: &[usize],
+) -> WorkspaceRow {
+    WorkspaceRow {
+        id: id.to_string(),
+        name: scenario.name.clone().unwrap_or_default(),
+        schema_version: scenario.version,
+        seed: scenario.seed as f64,
+        config: serde_json::to_string(&scenario.config).expect("configs serialize"),
+        created,
+        updated: now_ms(),
+        position: position.map(|p| p as f64),
+        entry_count: sizes.len() as f64,
+        bytes: sizes.iter().sum::<usize>() as f64,
+    }
+}
+
+fn entry_size(entry: &Entry) -> usize {
+    serde_json::to_string(entry).map_or(0, |json| json.len())
+}
+
+/// Does the queued writes in order; the first failure stops saving (the page goes on in
+/// memory and says so). `after` runs once the queue is empty.
+pub fn flush(
+    storage: Rc<Storage>,
+    outbox: Rc<RefCell<Outbox>>,
+    status: UseStateHandle<SaveStatus>,
+    after: Option<Callback<()>>,
+) {
+    if outbox.borrow().flushing || outbox.borrow().disabled {
+        return;
+    }
+    outbox.borrow_mut().flushing = true;
+    status.set(SaveStatus::Saving);
+    spawn_local(async move {
+        loop {
+            let next = outbox.borrow_mut().queue.pop_front();
+            let Some(write) = next else { break };
+            let result = match &write {
+                Write::Entries {
+                    workspace,
+                    from,
+                    entries,
+                    append: true,
+                } if entries.len() == 1 => {
+                    storage.append_entry(workspace, *from, &entries[0]).await
+                }
+                Write::Entries {
+                    workspace,
+                    from,
+                    entries,
+                    ..
+                } => {
+                    storage
+                        .replace_entries_from(workspace, *from, entries)
+                        .await
+                }
+                Write::Workspace(row) => storage.put_workspace(row).await,
+                Write::Create { row, entries } => storage.create_workspace(row, entries).await,
+                Write::Delete(id) => storage.delete_workspace(id).await,
+            };
+            if let Err(error) = result {
+                status.set(SaveStatus::InMemoryOnly(error.to_string()));
+                let mut outbox = outbox.borrow_mut();
+                outbox.queue.clear();
+                outbox.disabled = true;
+                break;
+            }
+            let tab = outbox.borrow().tab.clone();
+            announce_write(write.workspace(), &tab);
+        }
+        outbox.borrow_mut().flushing = false;
+        if !outbox.borrow().disabled {
+            status.set(SaveStatus::Saved);
+        }
+        if let Some(after) = after {
+            after.emit(());
+        }
+    });
+}
+
+/// Loads workspace `id` and replays it to the move it was left at. `Err` says why stored
+/// data could not be used (it is not changed).
+pub async fn load_workspace(
+    storage: &Storage,
+    id: &str,
+) -> Result<Option<(Timeline, WorkspaceRow)>, String> {
+    let Some(row) = storage.workspace(id).await.map_err(|e| e.to_string())? else {
+        return Ok(None);
+    };
+    let Some(scenario) = storage
+        .load_scenario(id)
+        .await
+        .map_err(|e| format!("{e}."))?
+    else {
+        return Ok(None);
+    };
+    let mut timeline = Timeline::new(scenario).map_err(|e| {
+        format!(
+            "The saved session \"{}\" could not be replayed ({e}).",
+            row.name
+        )
+    })?;
+    if let Some(position) = row.position {
+        let _ = timeline.seek(position as u64);
+    }
+    Ok(Some((timeline, row)))
+}
+
+/// The page URL's fragment (`#...`), or empty.
+pub fn location_hash() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default()
+}
+
+/// Removes the fragment without reloading, so a reload does not open a share link twice.
+pub fn clear_location_hash() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let path = window.location().pathname().unwrap_or_else(|_| "/".into());
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&path));
+    }
+}
+
+/// A new workspace id, not among `taken`.
+pub fn new_workspace_id(taken: &[WorkspaceRow]) -> String {
+    let base = format!("w{}", now_ms() as u64);
+    let mut id = base.clone();
+    let mut n = 1;
+    while taken.iter().any(|row| row.id == id) {
+        n += 1;
+        id = format!("{base}-{n}");
+    }
+    id
+}
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+pub fn remember_last_workspace(id: &str) {
+    if let Some(storage) = local_storage() {
+        let _ = storage.set_item(LAST_WORKSPACE_KEY, id);
+    }
+}
+
+pub fn last_workspace() -> Option<String> {
+    local_storage()?.get_item(LAST_WORKSPACE_KEY).ok().flatten()
+}
+
+/// A random name for this tab on the broadcast channel (not used by the core).
+pub fn tab_name() -> String {
+    format!("tab-{}", js_sys::Math::random())
+}
+
+fn announce_write(workspace: &str, tab: &str) {
+    if let Ok(channel) = web_sys::BroadcastChannel::new(CHANNEL_NAME) {
+        let _ = channel.post_message(&format!("{tab}\n{workspace}").into());
+        channel.close();
+    }
+}
+
+/// Listens for other tabs' writes; `on_other_tab` gets the workspace another tab wrote.
+pub struct OtherTabs {
+    channel: web_sys::BroadcastChannel,
+    _listener: gloo::events::EventListener,
+}
+
+impl OtherTabs {
+    pub fn listen(tab: String, on_other_tab: Callback<String>) -> Option<OtherTabs> {
+        let channel = web_sys::BroadcastChannel::new(CHANNEL_NAME).ok()?;
+        let listener = gloo::events::EventListener::new(&channel, "message", move |event| {
+            let Some(text) = event
+                .dyn_ref::<web_sys::MessageEvent>()
+                .and_then(|e| e.data().as_string())
+            else {
+                return;
+            };
+            if let Some((from, workspace)) = text.split_once('\n') {
+                if from != tab {
+                    on_other_tab.emit(workspace.to_string());
+                }
+            }
+        });
+        Some(OtherTabs {
+            channel,
+            _listener: listener,
+        })
+    }
+}
+
+impl Drop for OtherTabs {
+    fn drop(&mut self) {
+        self.channel.close();
+    }
+}
+
+/// Offers `text` as a file download named `file_name`.
+pub fn download(file_name: &str, text: &str) -> Result<(), String> {
+    let parts = js_sys::Array::of1(&text.into());
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/json");
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)
+        .map_err(|_| "the browser could not make the file".to_string())?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob)
+        .map_err(|_| "the browser could not make the file".to_string())?;
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
+    let anchor: web_sys::HtmlAnchorElement = document
+        .create_element("a")
+        .map_err(|_| "no link element")?
+        .unchecked_into();
+    anchor.set_href(&url);
+    anchor.set_download(file_name);
+    anchor.click();
+    let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
+}
+
+/// A file name for a workspace's export.
+pub fn export_file_name(name: &str) -> String {
+    let stem: String = name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let stem = stem.trim_matches('-');
+    format!(
+        "{}.kafka-playground.json",
+        if stem.is_empty() { "session" } else { stem }
+    )
+}
