@@ -21,8 +21,8 @@ use yew::prelude::*;
 
 use crate::broker::{ClusterConfig, Command};
 use crate::scenario::{
-    import, is_share_fragment, open_share_fragment, share_fragment, ClockEntry, Entry, Pushed,
-    Timeline, MAX_IMPORT_BYTES, MAX_SHARE_CHARS,
+    import, is_share_fragment, share_fragment, ClockEntry, Entry, Pushed, Timeline,
+    MAX_IMPORT_BYTES, MAX_SHARE_CHARS,
 };
 use crate::session::{
     narration_lines, starter_scenario, starter_scenario_with, step_forward, Stepped, STARTER_TOPIC,
@@ -33,9 +33,9 @@ use diagram::Diagram;
 use inspector::{describe, Inspector, Selection};
 use log_strip::{strip_rows, LogStrips};
 use persistence::{
-    clear_location_hash, download, export_file_name, flush, last_workspace, load_workspace,
-    location_hash, new_workspace_id, tab_name, OtherTabs, Outbox, SaveStatus, Write, DATABASE_NAME,
-    FIRST_WORKSPACE_ID,
+    download, export_file_name, flush, last_workspace, load_workspace, location_hash,
+    new_workspace_id, open_shared_session, tab_name, OtherTabs, Outbox, SaveStatus, Write,
+    DATABASE_NAME, FIRST_WORKSPACE_ID, SHARED_OPENED,
 };
 use time_bar::{Narration, TimeAction, TimeBar, BASE_HOP_MS, NARRATION_LINES, SPEEDS};
 use workspaces::{WorkspaceAction, WorkspacesDialog};
@@ -142,29 +142,17 @@ pub fn app() -> Html {
                 };
                 let fragment = location_hash();
                 if is_share_fragment(&fragment) {
-                    clear_location_hash();
-                    match open_share_fragment(&fragment) {
-                        Ok(mut shared) => {
-                            let name = shared
-                                .scenario()
-                                .name
-                                .clone()
-                                .unwrap_or_else(|| "Session".into());
-                            shared.set_name(Some(format!("{name} (shared)")));
-                            let id = new_workspace_id(&rows);
-                            outbox
-                                .borrow_mut()
-                                .create(&id, shared.scenario(), shared.position());
+                    *storage.borrow_mut() = Some(opened.clone());
+                    let shared = open_shared_session(&fragment, &rows, &mut outbox.borrow_mut());
+                    match shared {
+                        Ok(shared) => {
                             *timeline.borrow_mut() = Some(shared);
-                            *storage.borrow_mut() = Some(opened.clone());
-                            notice.set(Some("The shared session opened as a new workspace; your other workspaces are unchanged.".into()));
+                            notice.set(Some(SHARED_OPENED.into()));
                             flush(opened, outbox.clone(), status.clone(), None);
                             redraw.force_update();
                             return;
                         }
-                        Err(error) => notice.set(Some(format!(
-                            "The share link could not be opened: {error}. Nothing was stored."
-                        ))),
+                        Err(error) => notice.set(Some(error)),
                     }
                 }
                 let id = last_workspace()
@@ -220,6 +208,54 @@ pub fn app() -> Html {
                     }
                 }),
             );
+            move || drop(listener)
+        });
+    }
+
+    // A share link pasted into this tab's address bar changes only the fragment.
+    {
+        let timeline = timeline.clone();
+        let storage = storage.clone();
+        let outbox = outbox.clone();
+        let status = status.clone();
+        let notice = notice.clone();
+        let redraw = redraw.clone();
+        let selection = selection.clone();
+        use_effect_with((), move |_| {
+            let listener = web_sys::window().map(|window| {
+                EventListener::new(&window, "hashchange", move |_| {
+                    let fragment = location_hash();
+                    let Some(opened) = storage.borrow().clone() else {
+                        return;
+                    };
+                    if !is_share_fragment(&fragment) {
+                        return;
+                    }
+                    let (timeline, outbox, status, notice, redraw, selection) = (
+                        timeline.clone(),
+                        outbox.clone(),
+                        status.clone(),
+                        notice.clone(),
+                        redraw.clone(),
+                        selection.clone(),
+                    );
+                    spawn_local(async move {
+                        let rows = opened.workspaces().await.unwrap_or_default();
+                        let shared =
+                            open_shared_session(&fragment, &rows, &mut outbox.borrow_mut());
+                        match shared {
+                            Ok(shared) => {
+                                *timeline.borrow_mut() = Some(shared);
+                                selection.set(None);
+                                notice.set(Some(SHARED_OPENED.into()));
+                                flush(opened, outbox.clone(), status.clone(), None);
+                                redraw.force_update();
+                            }
+                            Err(error) => notice.set(Some(error)),
+                        }
+                    });
+                })
+            });
             move || drop(listener)
         });
     }

@@ -10,7 +10,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
-use crate::scenario::{Entry, Scenario, Timeline};
+use crate::scenario::{open_share_fragment, Entry, Scenario, Timeline};
 use crate::storage::{now_ms, Storage, WorkspaceRow};
 
 /// The IndexedDB database the page uses.
@@ -255,6 +255,38 @@ pub async fn load_workspace(
     }
     Ok(Some((timeline, row)))
 }
+
+/// Opens a share link fragment as a new workspace (queued in the outbox, made current when
+/// saving is on) and clears the fragment, so a reload does not open it twice. `Err` is the
+/// sentence to show; nothing is stored then.
+pub fn open_shared_session(
+    fragment: &str,
+    taken: &[WorkspaceRow],
+    outbox: &mut Outbox,
+) -> Result<Timeline, String> {
+    clear_location_hash();
+    let mut shared = open_share_fragment(fragment).map_err(|error| {
+        format!("The share link could not be opened: {error}. Nothing was stored.")
+    })?;
+    let name = shared
+        .scenario()
+        .name
+        .clone()
+        .unwrap_or_else(|| "Session".into());
+    shared.set_name(Some(format!("{name} (shared)")));
+    if !outbox.disabled {
+        outbox.create(
+            &new_workspace_id(taken),
+            shared.scenario(),
+            shared.position(),
+        );
+    }
+    Ok(shared)
+}
+
+/// What the page says after opening a share link.
+pub const SHARED_OPENED: &str =
+    "The shared session opened as a new workspace; your other workspaces are unchanged.";
 
 /// The page URL's fragment (`#...`), or empty.
 pub fn location_hash() -> String {

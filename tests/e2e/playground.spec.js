@@ -4,48 +4,7 @@ const path = require('path');
 
 const artifacts = path.join(__dirname, 'artifacts');
 
-/** Collects console errors and page errors; every test ends with none. */
-function watchConsole(page) {
-  const errors = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(message.text());
-  });
-  page.on('pageerror', (error) => errors.push(String(error)));
-  return errors;
-}
-
-async function open(page) {
-  await page.goto('/');
-  await expect(page.getByRole('heading', { name: 'Kafka Playground', level: 1 })).toBeVisible();
-  await expect(page.getByText('Saved in this browser.')).toBeVisible();
-}
-
-const form = (page, name) => page.getByRole('form', { name });
-const clock = (page) => page.getByRole('status', { name: 'Position in time' });
-const strip = (page, partition) => page.getByRole('group', { name: `Log of partition ${partition}` });
-
-async function send(page, { topic = 'orders', key = '', value = 'v', count = '1' } = {}) {
-  const f = form(page, 'Send records');
-  await f.getByRole('combobox', { name: 'Topic' }).selectOption(topic);
-  await f.getByRole('textbox', { name: 'Key', exact: true }).fill(key);
-  await f.getByRole('textbox', { name: 'Value' }).fill(value);
-  await f.getByRole('textbox', { name: 'Count (burst)' }).fill(count);
-  await f.getByRole('button', { name: 'Send' }).click();
-}
-
-async function runUntilIdle(page) {
-  const button = page.getByRole('button', { name: 'Run until idle' });
-  if (await button.isEnabled()) await button.click();
-  await expect(button).toBeDisabled();
-}
-
-async function createTopic(page, name, partitions, rf) {
-  const f = form(page, 'Create topic');
-  await f.getByRole('textbox', { name: 'Name' }).fill(name);
-  await f.getByRole('textbox', { name: 'Partitions' }).fill(String(partitions));
-  await f.getByRole('textbox', { name: 'Replication factor' }).fill(String(rf));
-  await f.getByRole('button', { name: 'Create topic' }).click();
-}
+const { watchConsole, open, form, clock, strip, send, runUntilIdle, createTopic, picture } = require('./helpers');
 
 test.beforeEach(async ({ context }) => {
   // Each test starts with an empty browser profile (fresh IndexedDB).
@@ -170,22 +129,17 @@ test('stepping back shows the previous picture exactly, and a reload keeps the m
   await page.getByRole('button', { name: 'Step forward' }).click();
   await page.getByRole('button', { name: 'Step forward' }).click();
   // The moment ("move N") and what is drawn; the session's length may grow meanwhile.
-  const picture = async () => [
-    await page.getByRole('group', { name: 'Cluster diagram' }).innerHTML(),
-    await page.locator('.strips').innerHTML(),
-    (await clock(page).textContent()).split(' of ')[0],
-  ];
-  const before = await picture();
+  const before = await picture(page);
   await page.keyboard.press('ArrowRight');
   await expect(clock(page)).not.toHaveText(new RegExp(`^${before[2]} `));
-  const after = await picture();
+  const after = await picture(page);
   expect(after).not.toEqual(before);
   await page.keyboard.press('ArrowLeft');
   await expect(clock(page)).toHaveText(new RegExp(`^${before[2]} `));
-  expect(await picture()).toEqual(before);
+  expect(await picture(page)).toEqual(before);
   await page.reload();
   await expect(clock(page)).toHaveText(new RegExp(`^${before[2]} `));
-  expect(await picture()).toEqual(before);
+  expect(await picture(page)).toEqual(before);
   expect(errors).toEqual([]);
 });
 
@@ -240,6 +194,9 @@ test('keys, help, themes, and the phone layout', async ({ page }) => {
 
 test('every control has an accessible name', async ({ page }) => {
   await open(page);
+  // The workspaces dialog's controls too.
+  await page.getByRole('button', { name: 'Workspaces' }).click();
+  await expect(page.getByRole('dialog', { name: 'Workspaces' }).getByRole('row')).toHaveCount(2);
   const unnamed = await page.evaluate(() => {
     const controls = [...document.querySelectorAll('button, input, select, textarea, [role="button"], [role="tab"]')];
     return controls
