@@ -298,6 +298,15 @@ async fn corrupted_records_are_reported_by_place_and_left_as_they_are() {
             ),
             ("entries", entry_row("w", 0, r#"{"type":"run_until_idle"}"#)),
             ("entries", entry_row("w", 1, "{broken")),
+            ("workspaces", v1_workspace_row("gap")),
+            (
+                "entries",
+                entry_row("gap", 0, r#"{"type":"run_until_idle"}"#),
+            ),
+            (
+                "entries",
+                entry_row("gap", 2, r#"{"type":"run_until_idle"}"#),
+            ),
         ],
     )
     .await;
@@ -306,11 +315,13 @@ async fn corrupted_records_are_reported_by_place_and_left_as_they_are() {
     assert!(matches!(error, StorageError::Corrupt(_)), "{error}");
     assert!(error.to_string().contains("entry 1"), "{error}");
     assert!(storage.workspace("garbage").await.is_err());
+    let gap = storage.load_scenario("gap").await.unwrap_err().to_string();
+    assert!(gap.contains("entry 1 is missing"), "{gap}");
     // The list shows what can be read; nothing was deleted.
     let rows = storage.workspaces().await.unwrap();
     assert_eq!(
         rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
-        ["w"]
+        ["gap", "w"]
     );
     assert!(
         storage.workspace("garbage").await.is_err(),

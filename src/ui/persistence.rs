@@ -237,6 +237,7 @@ pub async fn load_workspace(
     let Some(row) = storage.workspace(id).await.map_err(|e| e.to_string())? else {
         return Ok(None);
     };
+    mark("kplay-open-start");
     let Some(scenario) = storage
         .load_scenario(id)
         .await
@@ -244,6 +245,7 @@ pub async fn load_workspace(
     else {
         return Ok(None);
     };
+    mark("kplay-open-read");
     let mut timeline = Timeline::new(scenario).map_err(|e| {
         format!(
             "The saved session \"{}\" could not be replayed ({e}).",
@@ -253,6 +255,7 @@ pub async fn load_workspace(
     if let Some(position) = row.position {
         let _ = timeline.seek(position as u64);
     }
+    mark("kplay-open-replayed");
     Ok(Some((timeline, row)))
 }
 
@@ -287,6 +290,13 @@ pub fn open_shared_session(
 /// What the page says after opening a share link.
 pub const SHARED_OPENED: &str =
     "The shared session opened as a new workspace; your other workspaces are unchanged.";
+
+/// A User Timing mark (what the benchmarks read), if the browser keeps them.
+fn mark(name: &str) {
+    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = performance.mark(name);
+    }
+}
 
 /// The page URL's fragment (`#...`), or empty.
 pub fn location_hash() -> String {
