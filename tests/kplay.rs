@@ -52,6 +52,29 @@ fn run_prints_the_final_view_and_with_trace_every_event_first() {
 }
 
 #[test]
+fn share_prints_a_link_that_runs_to_the_same_cluster() {
+    let (code, out, _) = kplay(&[
+        "share",
+        &scenario("produce_acks_all"),
+        "--url",
+        "http://localhost:9000/",
+    ]);
+    assert_eq!(code, 0);
+    let link = out.trim();
+    assert!(
+        link.starts_with("http://localhost:9000/#scenario="),
+        "{link}"
+    );
+    let (code, from_link, _) = kplay(&["run", link]);
+    assert_eq!(code, 0);
+    let (_, from_file, _) = kplay(&["run", &scenario("produce_acks_all")]);
+    assert_eq!(from_link, from_file);
+    let (code, _, err) = kplay(&["run", "http://localhost:9000/#scenario=AAAA"]);
+    assert_eq!(code, 2);
+    assert!(err.starts_with("kplay: the share link is damaged"), "{err}");
+}
+
+#[test]
 fn run_at_shows_an_earlier_move() {
     let (code, out, _) = kplay(&["run", &scenario("produce_acks_all"), "--at", "1"]);
     assert_eq!(code, 0);

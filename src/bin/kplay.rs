@@ -4,6 +4,7 @@
 //! kplay partition --partitions N [--json] KEY...
 //! kplay run FILE.json [--trace]
 //! kplay assign FILE.json [--json]
+//! kplay share FILE.json [--url BASE]
 //! kplay describe
 //! ```
 
@@ -16,14 +17,19 @@ use kafka_playground::broker::cluster::{MAX_PARTITIONS_PER_TOPIC, MAX_TOPICS};
 use kafka_playground::broker::partitioner::{murmur2, partition_for_key};
 use kafka_playground::broker::TopicPartition;
 use kafka_playground::broker::{Cluster, ClusterConfig};
-use kafka_playground::scenario::{Scenario, Timeline};
+use kafka_playground::scenario::{
+    import, open_share_fragment, share_fragment, Scenario, Timeline, MAX_SHARE_CHARS,
+};
 
 const USAGE: &str = "usage:
   kplay partition --partitions N [--json] KEY...   which partition Kafka's default partitioner picks
-  kplay run FILE.json [--trace] [--at MOVE]          run a scenario, print the final cluster view as JSON
+  kplay run FILE.json|LINK [--trace] [--at MOVE]     run a scenario (a file or a share link), print the final
+                                                     cluster view as JSON
                                                      (--at: the view after MOVE moves, a command or a hop each)
   kplay assign FILE.json [--json]                    run one consumer group assignment (range, roundrobin,
                                                      sticky, cooperative-sticky)
+  kplay share FILE.json [--url BASE]                 print a share link that opens the scenario in the page
+                                                     (BASE defaults to http://127.0.0.1:8080/)
   kplay describe                                     print a fresh default cluster
   kplay bench [--records N] [--burst N] [--json]     produce -> replicate throughput and memory
   kplay bench --consume [--records N] [--json]       a group of 3 consuming, committing after each poll";
@@ -49,6 +55,7 @@ fn run(args: &[String]) -> Result<String, String> {
         Some("describe") => Ok(describe()),
         Some("bench") => bench(&args[1..]),
         Some("assign") => assign(&args[1..]),
+        Some("share") => share(&args[1..]),
         Some("help" | "--help" | "-h") => Ok(format!("{USAGE}\n")),
         Some(other) => Err(format!(
             "unknown subcommand '{other}' (kplay help lists them)"
@@ -106,6 +113,27 @@ fn partition(args: &[String]) -> Result<String, String> {
         .collect())
 }
 
+/// A share link for a scenario file, checked exactly as the page's import checks it.
+fn share(args: &[String]) -> Result<String, String> {
+    let mut base = "http://127.0.0.1:8080/".to_string();
+    let mut file = None;
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        match arg.as_str() {
+            "--url" => base = iter.next().ok_or("--url needs the page's address")?.clone(),
+            flag if flag.starts_with("--") => return Err(format!("unknown option '{flag}'")),
+            path => file = Some(path),
+        }
+    }
+    let path = file.ok_or("share needs a scenario FILE.json")?;
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let timeline = import(&text).map_err(|e| format!("{path}: {e}"))?;
+    let fragment = share_fragment(&timeline.scenario_at_position()).ok_or_else(|| {
+        format!("{path}: the session is too long for a link (over {MAX_SHARE_CHARS} characters); share the file instead")
+    })?;
+    Ok(format!("{}{fragment}\n", base.trim_end_matches('#')))
+}
+
 fn run_scenario(args: &[String]) -> Result<String, String> {
     let mut trace = false;
     let mut file = None;
@@ -127,8 +155,18 @@ fn run_scenario(args: &[String]) -> Result<String, String> {
         }
     }
     let path = file.ok_or("run needs a scenario FILE.json")?;
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
-    let scenario = Scenario::from_json(&text).map_err(|e| format!("{path}: {e}"))?;
+    let scenario = match path.find("#scenario=") {
+        // A share link runs as the page would open it.
+        Some(at) => open_share_fragment(&path[at..])
+            .map_err(|e| e.to_string())?
+            .scenario()
+            .clone(),
+        None => {
+            let text =
+                std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+            Scenario::from_json(&text).map_err(|e| format!("{path}: {e}"))?
+        }
+    };
     if let Some(position) = at {
         let mut timeline = Timeline::new(scenario).map_err(|e| format!("{path}: {e}"))?;
         let total = timeline.total_moves();
