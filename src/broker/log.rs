@@ -148,10 +148,14 @@ impl RecordStore {
             .map(|(k, v)| 8 + k.len() + v.len())
             .sum();
         let total = key.map_or(0, <[u8]>::len) + value.map_or(0, <[u8]>::len) + headers_length;
+        // Bounded by CHUNK_BYTES, never by the capacity: a chunk copied by `make_mut` grows
+        // like any `Vec` (doubling), and filling that room would let the last chunk, which
+        // every snapshot copies again, grow without bound. A record larger than a chunk
+        // gets one of its own.
         let fits = self
             .chunks
             .back()
-            .is_some_and(|c| c.len() + total <= c.capacity().max(CHUNK_BYTES));
+            .is_some_and(|c| c.len() + total <= CHUNK_BYTES);
         if !fits {
             self.chunks
                 .push_back(Rc::new(Vec::with_capacity(CHUNK_BYTES.max(total))));
@@ -835,6 +839,38 @@ mod tests {
         assert_eq!(trimmed.log_start_offset(), trimmed.log_end_offset() - 1);
         assert_eq!(trimmed.records().count(), 1);
         assert_eq!(original.records().count(), 3 * ENTRIES_PER_CHUNK + 10);
+    }
+
+    #[test]
+    fn chunks_stay_bounded_when_every_append_follows_a_copy() {
+        // As when the timeline takes a snapshot before each move: the last chunks are copied
+        // each time, and must not grow past their bound.
+        let config = TopicConfig::default();
+        let mut log = PartitionLog::new(0);
+        let mut snapshots = Vec::new();
+        for i in 0..3_000 {
+            snapshots.push(log.clone());
+            log.append_as_leader(
+                &record(&format!("key-{i}"), Some("some value"), i),
+                0,
+                i,
+                &config,
+            );
+        }
+        assert!(log.records.chunks.iter().all(|c| c.len() <= CHUNK_BYTES));
+        assert!(log
+            .records
+            .entry_chunks
+            .iter()
+            .all(|c| c.len() <= ENTRIES_PER_CHUNK));
+        let payload: usize = log.records.chunks.iter().map(|c| c.len()).sum();
+        assert!(
+            log.records.chunks.len() <= payload / CHUNK_BYTES + 2,
+            "{} chunks for {payload} bytes",
+            log.records.chunks.len()
+        );
+        assert_eq!(log.records().count(), 3_000);
+        assert_eq!(snapshots[1_000].records().count(), 1_000);
     }
 
     #[test]

@@ -36,9 +36,10 @@ pub const SNAPSHOT_INTERVAL: u64 = 256;
 pub const SNAPSHOT_RECORDS: u64 = 4096;
 
 /// Queued messages up to which snapshots keep the spacing above. A snapshot copies every
-/// queued message, so beyond this the spacing grows with the queue: 100,000 sends without a
-/// step cost a few dozen copies of the queue, not hundreds (which would not fit in memory).
-pub const SNAPSHOT_QUEUE_BASE: u64 = 2048;
+/// queued message, so beyond this the spacing grows with the queue (about as many moves as
+/// messages queued): 100,000 sends without a step cost about ten copies of the queue, not
+/// hundreds (which would not fit in memory).
+pub const SNAPSHOT_QUEUE_BASE: u64 = 256;
 
 /// Where replay stands inside the entry list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
