@@ -59,8 +59,6 @@ pub struct Timeline {
     /// Moves in the whole session (known once it has been run to its end).
     total_moves: u64,
     snapshots: BTreeMap<u64, (Cluster, Cursor)>,
-    /// The events of the last move made, for the narration of the current picture.
-    last_events: Vec<Event>,
     /// Every event of the session with the move that made it, for the narration log.
     history: Vec<(u64, Event)>,
     /// Moves whose events are in `history`.
@@ -95,7 +93,6 @@ impl Timeline {
             cursor: start,
             position: 0,
             total_moves: 0,
-            last_events: Vec::new(),
             history: Vec::new(),
             recorded_moves: 0,
         };
@@ -134,8 +131,14 @@ impl Timeline {
         self.total_moves
     }
 
-    pub fn last_events(&self) -> &[Event] {
-        &self.last_events
+    /// The events of the move that led to the current picture (none at move 0).
+    pub fn last_events(&self) -> impl Iterator<Item = &Event> + '_ {
+        let position = self.position;
+        let start = self.history.partition_point(|(at, _)| *at < position);
+        self.history[start..]
+            .iter()
+            .take_while(move |(at, _)| *at == position)
+            .map(|(_, event)| event)
     }
 
     /// Shows the state after `position` moves (clamped to the session's end).
@@ -150,7 +153,6 @@ impl Timeline {
             self.cluster = cluster.clone();
             self.cursor = *cursor;
             self.position = at;
-            self.last_events.clear();
         }
         while self.position < target {
             if !self.advance()? {
@@ -225,10 +227,12 @@ impl Timeline {
             self.scenario.entries.push(entry.clone());
         }
         let before = self.position;
-        let mut events = Vec::new();
-        while self.advance()? {
-            events.extend(self.last_events.iter().cloned());
-        }
+        let recorded_before = self.history.len();
+        while self.advance()? {}
+        let events: Vec<Event> = self.history[recorded_before..]
+            .iter()
+            .map(|(_, event)| event.clone())
+            .collect();
         self.total_moves = self.position;
         if self.position == before {
             // Nothing was in flight: the entry made no move, so it is not kept.
@@ -286,16 +290,16 @@ impl Timeline {
     fn record_move(&mut self, events: Vec<Event>) {
         self.position += 1;
         self.total_moves = self.position;
-        self.note_events(&events);
-        self.last_events = events;
+        self.note_events(events);
         self.take_snapshot_if_due();
     }
 
-    fn note_events(&mut self, events: &[Event]) {
+    /// Keeps a move's events the first time it is made (a replayed move's are the same,
+    /// and already kept).
+    fn note_events(&mut self, events: Vec<Event>) {
         if self.position > self.recorded_moves {
             let at = self.position;
-            self.history
-                .extend(events.iter().map(|event| (at, event.clone())));
+            self.history.extend(events.into_iter().map(|event| (at, event)));
             self.recorded_moves = self.position;
         }
     }
@@ -363,8 +367,7 @@ impl Timeline {
                 }
             };
             self.position += 1;
-            self.note_events(&events);
-            self.last_events = events;
+            self.note_events(events);
             self.take_snapshot_if_due();
             return Ok(true);
         }
@@ -422,7 +425,6 @@ mod tests {
             },
             position: 0,
             total_moves: 0,
-            last_events: Vec::new(),
             history: Vec::new(),
             recorded_moves: 0,
         };
@@ -500,13 +502,13 @@ mod tests {
         let mut timeline = Timeline::new(busy_scenario()).unwrap();
         timeline.seek(300).unwrap();
         let view = timeline.cluster().view();
-        let events = timeline.last_events().to_vec();
+        let events: Vec<Event> = timeline.last_events().cloned().collect();
         timeline.step_back().unwrap();
         assert_eq!(timeline.position(), 299);
         assert_ne!(timeline.cluster().view(), view);
         timeline.step_forward().unwrap();
         assert_eq!(timeline.cluster().view(), view);
-        assert_eq!(timeline.last_events(), events.as_slice());
+        assert!(timeline.last_events().eq(events.iter()));
         timeline.seek(u64::MAX).unwrap();
         assert_eq!(timeline.position(), timeline.total_moves());
     }
@@ -548,7 +550,7 @@ mod tests {
             let before = timeline.position();
             let pushed = timeline.push(step()).unwrap();
             assert_eq!(timeline.position(), before + 1, "one hop per step");
-            assert_eq!(pushed.events, timeline.last_events());
+            assert!(pushed.events.iter().eq(timeline.last_events()));
         }
         assert_eq!(
             timeline.scenario().entries[entries + 1],
