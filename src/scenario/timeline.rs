@@ -299,7 +299,8 @@ impl Timeline {
     fn note_events(&mut self, events: Vec<Event>) {
         if self.position > self.recorded_moves {
             let at = self.position;
-            self.history.extend(events.into_iter().map(|event| (at, event)));
+            self.history
+                .extend(events.into_iter().map(|event| (at, event)));
             self.recorded_moves = self.position;
         }
     }

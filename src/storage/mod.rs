@@ -429,7 +429,6 @@ impl Storage {
             .map_err(failed)?
             .await
             .map_err(failed)?;
-        if let Some(p) = web_sys::window().and_then(|w| w.performance()) { let _ = p.mark("tmp-rows"); }
         // Two fields read straight from each row: converting whole rows through serde costs
         // more than parsing the entries (a 100,000-entry session opens noticeably faster).
         let field = |value: &JsValue, name: &str| {

@@ -876,6 +876,11 @@ pub fn app() -> Html {
     let cluster = timeline_now.cluster();
     let view = cluster.view();
     let position = timeline_now.position();
+    let workspace_name = timeline_now
+        .scenario()
+        .name
+        .clone()
+        .unwrap_or_else(|| "(unnamed)".into());
     let total = timeline_now.total_moves();
     let idle = cluster.is_idle();
     let (first_index, lines) = narration_lines(timeline_now, NARRATION_LINES);
@@ -970,6 +975,7 @@ pub fn app() -> Html {
         <>
             <header class="top">
                 <h1>{ "Kafka Playground" }</h1>
+                <p class="workspace-name" title="The workspace shown">{ workspace_name }</p>
                 <p class="save-status" aria-live="polite">{ save_text.clone() }</p>
                 <div class="top-actions">
                     <button type="button" class="secondary" onclick={open_workspaces} aria-haspopup="dialog">{ "Workspaces" }</button>

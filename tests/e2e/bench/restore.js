@@ -46,7 +46,7 @@ function longSession() {
     opens.push(await page.evaluate(() => {
       const at = (name) => performance.getEntriesByName(name)[0]?.startTime ?? NaN;
       const now = performance.now();
-      return { total: now, read: at('kplay-open-read') - at('kplay-open-start'), rows: at('tmp-rows') - at('kplay-open-start'), replay: at('kplay-open-replayed') - at('kplay-open-read'), before: at('kplay-open-start'), after: now - at('kplay-open-replayed') };
+      return { total: now, read: at('kplay-open-read') - at('kplay-open-start'), replay: at('kplay-open-replayed') - at('kplay-open-read'), before: at('kplay-open-start'), after: now - at('kplay-open-replayed') };
     }));
   }
   const clock = await page.getByRole('status', { name: 'Position in time' }).textContent();
