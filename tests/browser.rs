@@ -4,9 +4,9 @@
 
 use idb::{DatabaseEvent, Factory, KeyPath, ObjectStoreParams, TransactionMode};
 use kafka_playground::broker::{ClusterConfig, Command};
-use kafka_playground::scenario::{ClockEntry, Entry, Scenario};
+use kafka_playground::scenario::{ClockEntry, Entry, Scenario, Timeline};
 use kafka_playground::session::starter_scenario;
-use kafka_playground::storage::{Storage, WorkspaceRow};
+use kafka_playground::storage::{CheckpointRow, Storage, WorkspaceRow};
 use kafka_playground::storage::{StorageError, DB_SCHEMA_VERSION};
 use wasm_bindgen_test::*;
 
@@ -31,12 +31,12 @@ fn row_for(id: &str, scenario: &Scenario) -> WorkspaceRow {
     }
 }
 
-/// Makes database `name` at storage version `version` with the two stores of version 1 and
+/// Makes database `name` at storage version `version` with its stores (two before version 3) and
 /// writes `rows` into `store` as plain JavaScript objects, as an older (or newer) page would.
 async fn database_as_written_by(version: u32, name: &str, rows: &[(&str, serde_json::Value)]) {
     let factory = Factory::new().unwrap();
     let mut request = factory.open(name, Some(version)).unwrap();
-    request.on_upgrade_needed(|event| {
+    request.on_upgrade_needed(move |event| {
         let database = event.database().unwrap();
         let mut params = ObjectStoreParams::new();
         params.key_path(Some(KeyPath::new_single("id")));
@@ -44,6 +44,11 @@ async fn database_as_written_by(version: u32, name: &str, rows: &[(&str, serde_j
         let mut params = ObjectStoreParams::new();
         params.key_path(Some(KeyPath::new_array(["workspace", "seq"])));
         database.create_object_store("entries", params).unwrap();
+        if version >= 3 {
+            let mut params = ObjectStoreParams::new();
+            params.key_path(Some(KeyPath::new_single("workspace")));
+            database.create_object_store("checkpoints", params).unwrap();
+        }
     });
     let database = request.await.unwrap();
     let transaction = database
@@ -365,5 +370,65 @@ async fn workspaces_are_created_whole_listed_by_last_use_and_deleted_with_their_
         storage.entries("a").await.unwrap(),
         first.entries,
         "the other one is untouched"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_checkpoint_opens_the_same_session_and_goes_when_an_entry_it_covers_changes() {
+    let storage = Storage::open(&unique_name("kp-checkpoint")).await.unwrap();
+    let mut scenario = starter_scenario(3);
+    for key in ["a", "b", "c"] {
+        scenario.entries.push(Entry::Command(Command::Produce {
+            producer: 1,
+            topic: "orders".into(),
+            key: Some(key.into()),
+            value: Some("v".into()),
+            headers: vec![],
+            partition: None,
+            count: 1,
+        }));
+        scenario
+            .entries
+            .push(Entry::Clock(ClockEntry::RunUntilIdle));
+    }
+    storage
+        .create_workspace(&row_for("w", &scenario), &scenario.entries)
+        .await
+        .unwrap();
+    assert!(storage.load_from_checkpoint("w").await.unwrap().is_none());
+    // A checkpoint of the first 5 entries; the sixth is read from its row.
+    let mut first_five = scenario.clone();
+    first_five.entries.truncate(5);
+    let checkpoint = Timeline::new(first_five.clone()).unwrap().checkpoint();
+    assert_eq!(checkpoint.entries, 5);
+    storage
+        .put_checkpoint(&CheckpointRow {
+            workspace: "w".into(),
+            entries: 5.0,
+            checkpoint: checkpoint.to_json(),
+            entries_json: serde_json::to_string(&first_five.entries).unwrap(),
+        })
+        .await
+        .unwrap();
+    let (loaded, restored) = storage.load_from_checkpoint("w").await.unwrap().unwrap();
+    assert_eq!(loaded.entries, scenario.entries);
+    let resumed = Timeline::resume(loaded, restored).unwrap();
+    let replayed = Timeline::new(scenario.clone()).unwrap();
+    assert_eq!(resumed.cluster().view(), replayed.cluster().view());
+    assert_eq!(resumed.total_moves(), replayed.total_moves());
+    // Replacing entries after the checkpoint keeps it; replacing one it covers removes it.
+    storage
+        .replace_entries_from("w", 5, &scenario.entries[5..])
+        .await
+        .unwrap();
+    assert!(storage.load_from_checkpoint("w").await.unwrap().is_some());
+    storage
+        .replace_entries_from("w", 4, &scenario.entries[4..5])
+        .await
+        .unwrap();
+    assert!(storage.load_from_checkpoint("w").await.unwrap().is_none());
+    assert_eq!(
+        storage.entries("w").await.unwrap(),
+        scenario.entries[..5].to_vec()
     );
 }

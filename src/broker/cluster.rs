@@ -174,6 +174,7 @@ pub struct BrokerNode {
     pub alive: bool,
     /// Fenced by the controller: not eligible to lead or be in an ISR.
     pub fenced: bool,
+    #[serde(with = "super::checkpoint::pairs")]
     pub replicas: BTreeMap<TopicPartition, Replica>,
     /// Groups this broker coordinates (in memory: lost in a crash, reloaded from
     /// `__consumer_offsets` by the next coordinator).
@@ -220,6 +221,7 @@ pub struct Cluster {
     pub(crate) poison: BTreeSet<(TopicPartition, u64)>,
     pub(crate) error_policies: BTreeMap<String, ErrorPolicy>,
     /// How far each dead letter partition has been redriven.
+    #[serde(with = "super::checkpoint::pairs")]
     pub(crate) redriven: BTreeMap<TopicPartition, u64>,
     pub(crate) redrive_producer: Option<u32>,
     /// Records appended to any replica's log so far: how much work the cluster has done,

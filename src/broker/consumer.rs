@@ -245,9 +245,12 @@ pub struct Consumer {
     /// Partitions chosen with `assign()` (no group management).
     pub manual: bool,
     pub assignment: Vec<TopicPartition>,
+    #[serde(with = "super::checkpoint::pairs")]
     pub positions: BTreeMap<TopicPartition, u64>,
+    #[serde(with = "super::checkpoint::pairs")]
     pub committed: BTreeMap<TopicPartition, u64>,
     /// Partitions paused by a retry topic's back-off until this tick.
+    #[serde(with = "super::checkpoint::pairs")]
     pub paused_until: BTreeMap<TopicPartition, u64>,
     pub coordinator: Option<BrokerId>,
     pub finding_coordinator: bool,

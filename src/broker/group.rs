@@ -168,6 +168,7 @@ pub struct Group {
     pub members: BTreeMap<String, GroupMember>,
     /// Member ids handed out with `MEMBER_ID_REQUIRED`, not yet joined (KIP-394).
     pub pending_members: BTreeSet<String>,
+    #[serde(with = "super::checkpoint::pairs")]
     pub offsets: BTreeMap<TopicPartition, u64>,
     pub initial_delay_timer: Option<QueueKey>,
     pub rebalance_timer: Option<QueueKey>,

@@ -87,6 +87,7 @@ const NO_PRODUCER_ID: u64 = u64::MAX;
 /// One record as the log keeps it: fixed-size metadata, with key, value and headers in
 /// the store's byte chunks (56 bytes per record besides the payload).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "StoredTuple", from = "StoredTuple")]
 struct StoredRecord {
     offset: u64,
     timestamp: u64,
@@ -99,6 +100,45 @@ struct StoredRecord {
     leader_epoch: u32,
     sequence: i32,
     producer_epoch: u16,
+}
+
+/// A stored record as a checkpoint writes it: its fields in order, without their names.
+type StoredTuple = (u64, u64, u64, u32, u32, u32, u32, u32, u32, i32, u16);
+
+impl From<StoredRecord> for StoredTuple {
+    fn from(r: StoredRecord) -> Self {
+        (
+            r.offset,
+            r.timestamp,
+            r.producer_id,
+            r.chunk,
+            r.start,
+            r.key_length,
+            r.value_length,
+            r.headers_length,
+            r.leader_epoch,
+            r.sequence,
+            r.producer_epoch,
+        )
+    }
+}
+
+impl From<StoredTuple> for StoredRecord {
+    fn from(t: StoredTuple) -> Self {
+        StoredRecord {
+            offset: t.0,
+            timestamp: t.1,
+            producer_id: t.2,
+            chunk: t.3,
+            start: t.4,
+            key_length: t.5,
+            value_length: t.6,
+            headers_length: t.7,
+            leader_epoch: t.8,
+            sequence: t.9,
+            producer_epoch: t.10,
+        }
+    }
 }
 
 impl StoredRecord {
@@ -120,6 +160,7 @@ struct RecordStore {
     /// Entries at the front of the first chunk that retention already dropped.
     dropped_in_first: usize,
     len: usize,
+    #[serde(with = "super::checkpoint::base64_chunks")]
     chunks: VecDeque<Rc<Vec<u8>>>,
     /// Chunk ids are absolute; `chunks[0]` has id `first_chunk`.
     first_chunk: u32,

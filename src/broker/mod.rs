@@ -5,6 +5,7 @@
 //! this one implementation.
 
 pub mod assignor;
+mod checkpoint;
 pub mod cluster;
 pub mod command;
 pub mod consumer;

@@ -380,10 +380,12 @@ pub type QueueKey = (u64, u64);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Network {
+    #[serde(with = "super::checkpoint::pairs")]
     queue: BTreeMap<QueueKey, InFlight>,
     next_id: u64,
     /// Unordered pairs stored as (smaller, larger).
     cut_links: BTreeSet<(Node, Node)>,
+    #[serde(with = "super::checkpoint::pairs")]
     latency_overrides_ms: BTreeMap<(Node, Node), u64>,
     /// Queued messages that are not background timers.
     #[serde(default)]

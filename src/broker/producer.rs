@@ -164,6 +164,7 @@ pub struct Producer {
     /// The producer id a broker would hand out on `InitProducerId` (idempotent producers only).
     pub producer_id: Option<u64>,
     pub producer_epoch: u16,
+    #[serde(with = "super::checkpoint::pairs")]
     pub next_sequence: BTreeMap<TopicPartition, i32>,
     /// Sticky partitioner state per topic: (current partition, bytes sent to it).
     pub sticky: BTreeMap<String, (u32, u64)>,
@@ -172,6 +173,7 @@ pub struct Producer {
     pub pending: BTreeMap<u64, PendingSend>,
     /// The producer's metadata cache: who leads each partition, as of its last refresh.
     /// It can be stale; a `NotLeaderOrFollower` answer makes the producer refresh it.
+    #[serde(with = "super::checkpoint::pairs")]
     pub leader_cache: BTreeMap<TopicPartition, Option<super::ids::BrokerId>>,
     pub acknowledged: u64,
     pub failed: u64,

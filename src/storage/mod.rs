@@ -1,11 +1,14 @@
 //! IndexedDB persistence of sessions (wasm only).
 //!
-//! Two object stores:
+//! Three object stores:
 //! * `workspaces` (key path `id`): one row per workspace — name, seed, cluster config,
 //!   format version, created/updated (last use) times, the move shown, entry count and size;
 //! * `entries` (key path `[workspace, seq]`): the session's log, one row per applied
 //!   command or clock entry, each written in its own transaction as it happens, so a closed
-//!   tab loses nothing that was shown.
+//!   tab loses nothing that was shown;
+//! * `checkpoints` (key path `workspace`): for a long session, the cluster after its first N
+//!   entries together with those entries, so opening it reads two values and replays only
+//!   what came after (a checkpoint that a changed entry contradicts is deleted with it).
 //!
 //! Values are stored as JSON text in the documented scenario format, so what is stored,
 //! exported and shared is one format.
@@ -23,18 +26,20 @@ use std::rc::Rc;
 use wasm_bindgen::JsValue;
 
 use crate::broker::ClusterConfig;
-use crate::scenario::{Entry, Scenario, SCENARIO_VERSION};
+use crate::scenario::{Checkpoint, Entry, Scenario, SCENARIO_VERSION};
 
 /// The IndexedDB schema version (object stores and their shapes).
 ///
 /// * 1: `workspaces` and `entries`.
 /// * 2: workspace rows carry `entry_count` and `bytes` (for the workspace list); opening a
 ///   version 1 database counts them once (see [`Storage::open`]).
+/// * 3: the `checkpoints` store.
 ///
 /// A database written by a newer page is refused and left as it is.
-pub const DB_SCHEMA_VERSION: u32 = 2;
+pub const DB_SCHEMA_VERSION: u32 = 3;
 const WORKSPACES: &str = "workspaces";
 const ENTRIES: &str = "entries";
+const CHECKPOINTS: &str = "checkpoints";
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum StorageError {
@@ -69,6 +74,29 @@ fn failed(error: idb::Error) -> StorageError {
     StorageError::Failed(error.to_string())
 }
 
+/// Deletes a workspace's entries and checkpoint inside `transaction` (which must cover both
+/// stores).
+async fn delete_sessions_data(
+    transaction: &idb::Transaction,
+    workspace: &str,
+) -> Result<(), StorageError> {
+    transaction
+        .object_store(CHECKPOINTS)
+        .map_err(failed)?
+        .delete(JsValue::from_str(workspace))
+        .map_err(failed)?
+        .await
+        .map_err(failed)?;
+    transaction
+        .object_store(ENTRIES)
+        .map_err(failed)?
+        .delete(entry_range(workspace, 0)?)
+        .map_err(failed)?
+        .await
+        .map_err(failed)?;
+    Ok(())
+}
+
 /// Ok only for a transaction that committed (an aborted one changed nothing).
 fn committed(result: idb::TransactionResult) -> Result<(), StorageError> {
     if result.is_committed() {
@@ -97,6 +125,16 @@ pub struct WorkspaceRow {
     /// Bytes of the stored entries' JSON (since storage version 2).
     #[serde(default)]
     pub bytes: f64,
+}
+
+/// A stored checkpoint: the cluster after the workspace's first `entries` entries (JSON of
+/// [`Checkpoint`]) and those entries as one JSON array.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckpointRow {
+    pub workspace: String,
+    pub entries: f64,
+    pub checkpoint: String,
+    pub entries_json: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -167,6 +205,11 @@ impl Storage {
                 let mut params = ObjectStoreParams::new();
                 params.key_path(Some(KeyPath::new_array(["workspace", "seq"])));
                 let _ = database.create_object_store(ENTRIES, params);
+            }
+            if !names.iter().any(|n| n == CHECKPOINTS) {
+                let mut params = ObjectStoreParams::new();
+                params.key_path(Some(KeyPath::new_single("workspace")));
+                let _ = database.create_object_store(CHECKPOINTS, params);
             }
         });
         let database = match request.await {
@@ -272,14 +315,13 @@ impl Storage {
     ) -> Result<(), StorageError> {
         let transaction = self
             .database
-            .transaction(&[WORKSPACES, ENTRIES], TransactionMode::ReadWrite)
+            .transaction(
+                &[WORKSPACES, ENTRIES, CHECKPOINTS],
+                TransactionMode::ReadWrite,
+            )
             .map_err(failed)?;
+        delete_sessions_data(&transaction, &row.id).await?;
         let store = transaction.object_store(ENTRIES).map_err(failed)?;
-        store
-            .delete(entry_range(&row.id, 0)?)
-            .map_err(failed)?
-            .await
-            .map_err(failed)?;
         for (seq, entry) in (0..).zip(entries) {
             drop(
                 store
@@ -299,19 +341,16 @@ impl Storage {
         committed(transaction.await.map_err(failed)?)
     }
 
-    /// Deletes a workspace and its entries, in one transaction.
+    /// Deletes a workspace, its entries and its checkpoint, in one transaction.
     pub async fn delete_workspace(&self, id: &str) -> Result<(), StorageError> {
         let transaction = self
             .database
-            .transaction(&[WORKSPACES, ENTRIES], TransactionMode::ReadWrite)
+            .transaction(
+                &[WORKSPACES, ENTRIES, CHECKPOINTS],
+                TransactionMode::ReadWrite,
+            )
             .map_err(failed)?;
-        transaction
-            .object_store(ENTRIES)
-            .map_err(failed)?
-            .delete(entry_range(id, 0)?)
-            .map_err(failed)?
-            .await
-            .map_err(failed)?;
+        delete_sessions_data(&transaction, id).await?;
         transaction
             .object_store(WORKSPACES)
             .map_err(failed)?
@@ -323,29 +362,45 @@ impl Storage {
     }
 
     pub async fn workspace(&self, id: &str) -> Result<Option<WorkspaceRow>, StorageError> {
+        self.get_row(WORKSPACES, id, "workspace").await
+    }
+
+    /// The row with key `key` in `store_name`, read in a transaction of its own.
+    async fn get_row<T: serde::de::DeserializeOwned>(
+        &self,
+        store_name: &str,
+        key: &str,
+        what: &str,
+    ) -> Result<Option<T>, StorageError> {
         let transaction = self
             .database
-            .transaction(&[WORKSPACES], TransactionMode::ReadOnly)
+            .transaction(&[store_name], TransactionMode::ReadOnly)
             .map_err(failed)?;
-        let store = transaction.object_store(WORKSPACES).map_err(failed)?;
-        let value: Option<JsValue> = store
-            .get(JsValue::from_str(id))
+        let value: Option<JsValue> = transaction
+            .object_store(store_name)
+            .map_err(failed)?
+            .get(JsValue::from_str(key))
             .map_err(failed)?
             .await
             .map_err(failed)?;
         value
             .map(|v| {
                 serde_wasm_bindgen::from_value(v)
-                    .map_err(|e| StorageError::Corrupt(format!("workspace {id}: {e}")))
+                    .map_err(|e| StorageError::Corrupt(format!("{what} {key}: {e}")))
             })
             .transpose()
     }
 
-    /// Writes a workspace row (create or update) in its own transaction.
-    pub async fn put_workspace(&self, row: &WorkspaceRow) -> Result<(), StorageError> {
+    /// Writes a row (create or replace) in its own transaction.
+    async fn put_row<T: Serialize>(&self, store_name: &str, row: &T) -> Result<(), StorageError> {
         let value =
             serde_wasm_bindgen::to_value(row).map_err(|e| StorageError::Failed(e.to_string()))?;
-        self.write_one(WORKSPACES, &value, Write::Put).await
+        self.write_one(store_name, &value, Write::Put).await
+    }
+
+    /// Writes a workspace row (create or update) in its own transaction.
+    pub async fn put_workspace(&self, row: &WorkspaceRow) -> Result<(), StorageError> {
+        self.put_row(WORKSPACES, row).await
     }
 
     /// Appends entry number `seq` of a workspace, in its own transaction, and returns once
@@ -363,7 +418,8 @@ impl Storage {
 
     /// Replaces a workspace's entries from `from_seq` on with `entries` (numbered from
     /// `from_seq`), in one transaction: a session that went on from an earlier move, or a
-    /// step entry that grew. Ok only once it committed; otherwise nothing changed.
+    /// step entry that grew. A checkpoint covering a replaced entry goes too. Ok only once
+    /// it committed; otherwise nothing changed.
     pub async fn replace_entries_from(
         &self,
         workspace: &str,
@@ -372,8 +428,25 @@ impl Storage {
     ) -> Result<(), StorageError> {
         let transaction = self
             .database
-            .transaction(&[ENTRIES], TransactionMode::ReadWrite)
+            .transaction(&[ENTRIES, CHECKPOINTS], TransactionMode::ReadWrite)
             .map_err(failed)?;
+        let checkpoints = transaction.object_store(CHECKPOINTS).map_err(failed)?;
+        let key = JsValue::from_str(workspace);
+        let checkpoint: Option<JsValue> = checkpoints
+            .get(key.clone())
+            .map_err(failed)?
+            .await
+            .map_err(failed)?;
+        let covered = checkpoint
+            .and_then(|c| js_sys::Reflect::get(&c, &JsValue::from_str("entries")).ok())
+            .and_then(|n| n.as_f64());
+        if covered.is_some_and(|n| n > f64::from(from_seq)) {
+            checkpoints
+                .delete(key)
+                .map_err(failed)?
+                .await
+                .map_err(failed)?;
+        }
         let store = transaction.object_store(ENTRIES).map_err(failed)?;
         store
             .delete(entry_range(workspace, from_seq)?)
@@ -418,7 +491,16 @@ impl Storage {
 
     /// Every stored entry of a workspace, in order.
     pub async fn entries(&self, workspace: &str) -> Result<Vec<Entry>, StorageError> {
-        let range = entry_range(workspace, 0)?;
+        self.entries_from(workspace, 0).await
+    }
+
+    /// The stored entries of a workspace from `from_seq` on, in order.
+    pub async fn entries_from(
+        &self,
+        workspace: &str,
+        from_seq: u32,
+    ) -> Result<Vec<Entry>, StorageError> {
+        let range = entry_range(workspace, from_seq)?;
         let transaction = self
             .database
             .transaction(&[ENTRIES], TransactionMode::ReadOnly)
@@ -438,6 +520,7 @@ impl Storage {
             .into_iter()
             .enumerate()
             .map(|(index, value)| {
+                let index = index + from_seq as usize;
                 let seq = field(&value, "seq").and_then(|s| s.as_f64());
                 if seq != Some(index as f64) {
                     return Err(StorageError::Corrupt(format!(
@@ -453,8 +536,54 @@ impl Storage {
             .collect()
     }
 
+    /// Stores a workspace's checkpoint (replacing the one before), in its own transaction.
+    pub async fn put_checkpoint(&self, row: &CheckpointRow) -> Result<(), StorageError> {
+        self.put_row(CHECKPOINTS, row).await
+    }
+
+    /// Loads a workspace from its checkpoint: the scenario (the checkpoint's entries and the
+    /// entry rows after them) and the checkpoint. `None` when there is no checkpoint.
+    pub async fn load_from_checkpoint(
+        &self,
+        id: &str,
+    ) -> Result<Option<(Scenario, Checkpoint)>, StorageError> {
+        let Some(row): Option<CheckpointRow> = self.get_row(CHECKPOINTS, id, "checkpoint").await?
+        else {
+            return Ok(None);
+        };
+        let corrupt = |e: String| StorageError::Corrupt(format!("checkpoint of {id}: {e}"));
+        let Some(mut scenario) = self.scenario_header(id).await? else {
+            return Ok(None);
+        };
+        let mut entries: Vec<Entry> =
+            serde_json::from_str(&row.entries_json).map_err(|e| corrupt(e.to_string()))?;
+        if entries.len() as f64 != row.entries {
+            return Err(corrupt(format!(
+                "{} entries, not {}",
+                entries.len(),
+                row.entries
+            )));
+        }
+        entries.extend(self.entries_from(id, entries.len() as u32).await?);
+        scenario.entries = entries;
+        let checkpoint = Checkpoint::from_json(&row.checkpoint).map_err(corrupt)?;
+        if checkpoint.entries as f64 != row.entries {
+            return Err(corrupt("its cluster and its entries disagree".into()));
+        }
+        Ok(Some((scenario, checkpoint)))
+    }
+
     /// Loads a workspace as a scenario, checking the schema version.
     pub async fn load_scenario(&self, id: &str) -> Result<Option<Scenario>, StorageError> {
+        let Some(mut scenario) = self.scenario_header(id).await? else {
+            return Ok(None);
+        };
+        scenario.entries = self.entries(id).await?;
+        Ok(Some(scenario))
+    }
+
+    /// A workspace's scenario without its entries (seed, config, name), its format checked.
+    async fn scenario_header(&self, id: &str) -> Result<Option<Scenario>, StorageError> {
         let Some(row) = self.workspace(id).await? else {
             return Ok(None);
         };
@@ -466,10 +595,8 @@ impl Storage {
         }
         let config: ClusterConfig = serde_json::from_str(&row.config)
             .map_err(|e| StorageError::Corrupt(format!("config of {id}: {e}")))?;
-        let entries = self.entries(id).await?;
         let mut scenario = Scenario::new(row.seed as u64, config);
         scenario.name = Some(row.name);
-        scenario.entries = entries;
         Ok(Some(scenario))
     }
 

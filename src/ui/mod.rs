@@ -160,11 +160,9 @@ pub fn app() -> Html {
                     .or_else(|| rows.first().map(|row| row.id.clone()))
                     .unwrap_or_else(|| FIRST_WORKSPACE_ID.to_string());
                 match load_workspace(&opened, &id).await {
-                    Ok(Some((loaded, row))) => {
-                        outbox
-                            .borrow_mut()
-                            .adopt(&id, loaded.scenario(), row.created);
-                        *timeline.borrow_mut() = Some(loaded);
+                    Ok(Some(loaded)) => {
+                        outbox.borrow_mut().adopt_loaded(&loaded);
+                        *timeline.borrow_mut() = Some(loaded.timeline);
                         status.set(SaveStatus::Saved);
                     }
                     Ok(None) => {
@@ -281,6 +279,7 @@ pub fn app() -> Html {
                     }
                     let from = pushed.iter().map(|p| p.changed_from).min();
                     outbox.session_changed(timeline.scenario(), from, timeline.position());
+                    outbox.checkpoint_if_due(timeline);
                 }
                 if let Some(storage) = storage.borrow().clone() {
                     flush(storage, outbox.clone(), status.clone(), None);
@@ -635,12 +634,13 @@ pub fn app() -> Html {
                     let notice = notice.clone();
                     spawn_local(async move {
                         match load_workspace(&storage, &id).await {
-                            Ok(Some((loaded, row))) => {
-                                outbox
-                                    .borrow_mut()
-                                    .adopt(&id, loaded.scenario(), row.created);
-                                notice.set(Some(format!("Opened workspace \"{}\".", row.name)));
-                                show(loaded);
+                            Ok(Some(loaded)) => {
+                                outbox.borrow_mut().adopt_loaded(&loaded);
+                                notice.set(Some(format!(
+                                    "Opened workspace \"{}\".",
+                                    loaded.row.name
+                                )));
+                                show(loaded.timeline);
                                 workspaces_open.set(false);
                                 write_then_refresh();
                             }
@@ -745,11 +745,9 @@ pub fn app() -> Html {
                             None => None,
                         };
                         match loaded {
-                            Some((loaded, row)) => {
-                                outbox
-                                    .borrow_mut()
-                                    .adopt(&row.id, loaded.scenario(), row.created);
-                                show(loaded);
+                            Some(loaded) => {
+                                outbox.borrow_mut().adopt_loaded(&loaded);
+                                show(loaded.timeline);
                             }
                             None => {
                                 let scenario = starter_scenario(1);
@@ -832,7 +830,9 @@ pub fn app() -> Html {
                                 }
                                 let id = new_workspace_id(&taken);
                                 if saving {
-                                    outbox.borrow_mut().create(&id, imported.scenario(), imported.position());
+                                    let mut outbox = outbox.borrow_mut();
+                                    outbox.create(&id, imported.scenario(), imported.position());
+                                    outbox.checkpoint_if_due(&imported);
                                 }
                                 notice.set(Some(format!("Imported {file_name} as a new workspace.")));
                                 show(imported);
@@ -876,6 +876,7 @@ pub fn app() -> Html {
     let cluster = timeline_now.cluster();
     let view = cluster.view();
     let position = timeline_now.position();
+    let history_from = timeline_now.history_from();
     let workspace_name = timeline_now
         .scenario()
         .name
@@ -1020,6 +1021,9 @@ pub fn app() -> Html {
             </main>
             <footer class="time" aria-label="Time">
                 <TimeBar {position} {total} tick={view.tick} playing={*playing} speed={*speed} {idle} on_action={on_time} />
+                if history_from > 0 {
+                    <p class="hint narration-note">{ format!("Events up to move {history_from} are not listed: this long session was opened from a checkpoint. Every earlier move can still be shown exactly.") }</p>
+                }
                 <Narration {lines} {first_index} {position} {on_seek} />
             </footer>
             if let Some((config, seed)) = &*confirm_new {

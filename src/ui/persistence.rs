@@ -11,7 +11,7 @@ use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
 use crate::scenario::{open_share_fragment, Entry, Scenario, Timeline};
-use crate::storage::{now_ms, Storage, WorkspaceRow};
+use crate::storage::{now_ms, CheckpointRow, Storage, WorkspaceRow};
 
 /// The IndexedDB database the page uses.
 pub const DATABASE_NAME: &str = "kafka-playground";
@@ -19,6 +19,9 @@ pub const DATABASE_NAME: &str = "kafka-playground";
 pub const FIRST_WORKSPACE_ID: &str = "default";
 const LAST_WORKSPACE_KEY: &str = "kafka-playground-workspace";
 const CHANNEL_NAME: &str = "kafka-playground";
+/// Entries between stored checkpoints: a longer session opens from its latest checkpoint
+/// instead of replaying every entry.
+pub const CHECKPOINT_EVERY: usize = 2_000;
 
 /// Where saving stands, shown in the header.
 #[derive(Clone, PartialEq)]
@@ -46,6 +49,7 @@ pub enum Write {
         entries: Vec<Entry>,
     },
     Delete(String),
+    Checkpoint(CheckpointRow),
 }
 
 impl Write {
@@ -54,6 +58,7 @@ impl Write {
             Write::Entries { workspace, .. } => workspace,
             Write::Workspace(row) | Write::Create { row, .. } => &row.id,
             Write::Delete(id) => id,
+            Write::Checkpoint(row) => &row.workspace,
         }
     }
 }
@@ -68,6 +73,8 @@ pub struct Outbox {
     /// JSON bytes of each stored (or queued) entry of the current workspace; its length is
     /// where a write appends.
     pub sizes: Vec<usize>,
+    /// Entries the current workspace's stored checkpoint covers (0: none).
+    pub checkpoint_entries: usize,
     pub flushing: bool,
     pub disabled: bool,
     /// This tab's name on the broadcast channel.
@@ -79,6 +86,7 @@ impl Outbox {
     pub fn adopt(&mut self, id: &str, scenario: &Scenario, created: f64) {
         self.current = id.to_string();
         self.created = created;
+        self.checkpoint_entries = 0;
         self.sizes = scenario.entries.iter().map(entry_size).collect();
         remember_last_workspace(id);
     }
@@ -110,6 +118,9 @@ impl Outbox {
     pub fn session_changed(&mut self, scenario: &Scenario, from: Option<usize>, position: u64) {
         let entries = &scenario.entries;
         if let Some(from) = from {
+            if from < self.checkpoint_entries {
+                self.checkpoint_entries = 0; // storage deletes it with the replaced entries
+            }
             if from < entries.len() || from < self.sizes.len() {
                 // `add` for a new entry at the end; a changed or cut tail is replaced.
                 let append = from == self.sizes.len() && entries.len() == from + 1;
@@ -129,6 +140,20 @@ impl Outbox {
             .retain(|w| !matches!(w, Write::Workspace(row) if row.id == current));
         let row = self.row(scenario, position);
         self.queue.push_back(Write::Workspace(row));
+    }
+
+    /// Queues a checkpoint of the current session when it has grown [`CHECKPOINT_EVERY`]
+    /// entries past the stored one.
+    pub fn checkpoint_if_due(&mut self, timeline: &Timeline) {
+        if self.sizes.len() < self.checkpoint_entries + CHECKPOINT_EVERY {
+            return;
+        }
+        if let Some(row) = checkpoint_row(&self.current, timeline) {
+            if row.entries as usize > self.checkpoint_entries {
+                self.checkpoint_entries = row.entries as usize;
+                self.queue.push_back(Write::Checkpoint(row));
+            }
+        }
     }
 
     /// The current workspace's row as it should be stored now.
@@ -207,6 +232,7 @@ pub fn flush(
                 Write::Workspace(row) => storage.put_workspace(row).await,
                 Write::Create { row, entries } => storage.create_workspace(row, entries).await,
                 Write::Delete(id) => storage.delete_workspace(id).await,
+                Write::Checkpoint(row) => storage.put_checkpoint(row).await,
             };
             if let Err(error) = result {
                 status.set(SaveStatus::InMemoryOnly(error.to_string()));
@@ -228,35 +254,87 @@ pub fn flush(
     });
 }
 
+/// A workspace read from storage.
+pub struct Loaded {
+    pub timeline: Timeline,
+    pub row: WorkspaceRow,
+    /// Entries its stored checkpoint covers (0: none, or not used).
+    pub checkpoint_entries: usize,
+}
+
+impl Outbox {
+    /// Makes a loaded workspace the current one.
+    pub fn adopt_loaded(&mut self, loaded: &Loaded) {
+        self.adopt(
+            &loaded.row.id,
+            loaded.timeline.scenario(),
+            loaded.row.created,
+        );
+        self.checkpoint_entries = loaded.checkpoint_entries;
+    }
+}
+
+/// A checkpoint of `timeline` at its latest entry boundary, as stored (none at entry 0).
+pub fn checkpoint_row(workspace: &str, timeline: &Timeline) -> Option<CheckpointRow> {
+    let checkpoint = timeline.checkpoint();
+    if checkpoint.entries == 0 {
+        return None;
+    }
+    let entries = &timeline.scenario().entries[..checkpoint.entries];
+    Some(CheckpointRow {
+        workspace: workspace.to_string(),
+        entries: checkpoint.entries as f64,
+        checkpoint: checkpoint.to_json(),
+        entries_json: serde_json::to_string(entries).expect("entries serialize"),
+    })
+}
+
 /// Loads workspace `id` and replays it to the move it was left at. `Err` says why stored
 /// data could not be used (it is not changed).
-pub async fn load_workspace(
-    storage: &Storage,
-    id: &str,
-) -> Result<Option<(Timeline, WorkspaceRow)>, String> {
+pub async fn load_workspace(storage: &Storage, id: &str) -> Result<Option<Loaded>, String> {
     let Some(row) = storage.workspace(id).await.map_err(|e| e.to_string())? else {
         return Ok(None);
     };
     mark("kplay-open-start");
-    let Some(scenario) = storage
-        .load_scenario(id)
-        .await
-        .map_err(|e| format!("{e}."))?
-    else {
-        return Ok(None);
+    // A long session opens from its checkpoint; if that cannot be used, from its entries.
+    let from_checkpoint = match storage.load_from_checkpoint(id).await {
+        Ok(Some((scenario, checkpoint))) => {
+            let covered = checkpoint.entries;
+            Timeline::resume(scenario, checkpoint)
+                .ok()
+                .map(|t| (t, covered))
+        }
+        _ => None,
     };
     mark("kplay-open-read");
-    let mut timeline = Timeline::new(scenario).map_err(|e| {
-        format!(
-            "The saved session \"{}\" could not be replayed ({e}).",
-            row.name
-        )
-    })?;
+    let (mut timeline, checkpoint_entries) = match from_checkpoint {
+        Some(resumed) => resumed,
+        None => {
+            let Some(scenario) = storage
+                .load_scenario(id)
+                .await
+                .map_err(|e| format!("{e}."))?
+            else {
+                return Ok(None);
+            };
+            let replayed = Timeline::new(scenario).map_err(|e| {
+                format!(
+                    "The saved session \"{}\" could not be replayed ({e}).",
+                    row.name
+                )
+            })?;
+            (replayed, 0)
+        }
+    };
     if let Some(position) = row.position {
         let _ = timeline.seek(position as u64);
     }
     mark("kplay-open-replayed");
-    Ok(Some((timeline, row)))
+    Ok(Some(Loaded {
+        timeline,
+        row,
+        checkpoint_entries,
+    }))
 }
 
 /// Opens a share link fragment as a new workspace (queued in the outbox, made current when
@@ -283,6 +361,7 @@ pub fn open_shared_session(
             shared.scenario(),
             shared.position(),
         );
+        outbox.checkpoint_if_due(&shared);
     }
     Ok(shared)
 }

@@ -160,6 +160,34 @@ test('a share link opens an identical session as a new workspace', async ({ page
   expect(visitorErrors).toEqual([]);
 });
 
+test('a long session reopens from its checkpoint, identical to the replayed one', async ({ page }) => {
+  const errors = watchConsole(page);
+  await open(page);
+  const session = { version: 1, name: 'Long', seed: 5, entries: [
+    { type: 'create_topic', name: 'orders', partitions: 3, replication_factor: 3 },
+    { type: 'add_producer' },
+    { type: 'run_until_idle' },
+  ] };
+  for (let i = 0; i < 1300; i++) {
+    session.entries.push({ type: 'produce', topic: 'orders', key: `k${i % 17}`, value: `v${i}` });
+    session.entries.push({ type: 'step', count: 3 });
+  }
+  session.entries.push({ type: 'run_until_idle' });
+  await openWorkspaces(page);
+  await importFile(page, 'long.json', JSON.stringify(session));
+  await expect(page.getByRole('status').filter({ hasText: 'Imported long.json as a new workspace.' })).toBeVisible();
+  await expect(page.getByText('Saved in this browser.')).toBeVisible();
+  const replayed = await picture(page);
+  await page.reload();
+  await expect(page.getByText('Saved in this browser.')).toBeVisible();
+  await expect(page.getByText(/Events up to move \d+ are not listed: this long session was opened from a checkpoint/)).toBeVisible();
+  expect(await picture(page)).toEqual(replayed);
+  // Stepping back before the checkpoint still shows the exact earlier cluster.
+  await page.getByRole('slider', { name: 'Timeline' }).fill('10');
+  await expect(clock(page)).toHaveText(/^move 10 of /);
+  expect(errors).toEqual([]);
+});
+
 test('two tabs on one workspace: the other tab stops saving and says why', async ({ page, context }) => {
   const errors = watchConsole(page);
   await open(page);
