@@ -212,6 +212,43 @@ test('two tabs on one workspace: the other tab stops saving and says why', async
   expect(errors).toEqual([]);
 });
 
+test('a full disk: saving stops with a banner, the page goes on, and what was saved stays', async ({ page }) => {
+  const errors = watchConsole(page);
+  // Once the test says so, every IndexedDB write fails as a full disk makes it fail.
+  await page.addInitScript(() => {
+    for (const method of ['add', 'put']) {
+      const original = IDBObjectStore.prototype[method];
+      IDBObjectStore.prototype[method] = function (...args) {
+        if (window.__diskFull) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+        return original.apply(this, args);
+      };
+    }
+  });
+  await open(page);
+  await send(page, { key: 'saved', value: 'before' });
+  await runUntilIdle(page);
+  await expect(page.getByText('Saved in this browser.')).toBeVisible();
+  const saved = await picture(page);
+  await page.evaluate(() => { window.__diskFull = true; });
+  await send(page, { key: 'lost', value: 'after' });
+  const banner = page.getByRole('alert').filter({ hasText: 'Your work is kept in memory only' });
+  await expect(banner).toContainText('QuotaExceededError');
+  // The page goes on in memory, and export keeps the whole session.
+  await runUntilIdle(page);
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    banner.getByRole('button', { name: 'Export JSON' }).click(),
+  ]);
+  const keys = JSON.parse(fs.readFileSync(await download.path(), 'utf8')).entries.map((e) => e.key).filter(Boolean);
+  expect(keys).toEqual(['saved', 'lost']);
+  // What was stored before the disk filled up is intact.
+  await page.evaluate(() => { window.__diskFull = false; });
+  await page.reload();
+  await expect(page.getByText('Saved in this browser.')).toBeVisible();
+  expect(await picture(page)).toEqual(saved);
+  expect(errors).toEqual([]);
+});
+
 test('without IndexedDB the page works in memory, says so, and offers export', async ({ page }) => {
   const errors = watchConsole(page);
   await page.addInitScript(() => {
