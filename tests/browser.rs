@@ -51,8 +51,13 @@ async fn database_as_written_by(version: u32, name: &str, rows: &[(&str, serde_j
         }
     });
     let database = request.await.unwrap();
+    let stores: &[&str] = if version >= 3 {
+        &["workspaces", "entries", "checkpoints"]
+    } else {
+        &["workspaces", "entries"]
+    };
     let transaction = database
-        .transaction(&["workspaces", "entries"], TransactionMode::ReadWrite)
+        .transaction(stores, TransactionMode::ReadWrite)
         .unwrap();
     for (store, value) in rows {
         let value = js_sys::JSON::parse(&value.to_string()).unwrap();
@@ -254,6 +259,37 @@ async fn a_version_1_database_is_migrated_and_keeps_every_session() {
 }
 
 #[wasm_bindgen_test]
+async fn a_checkpoint_stored_as_text_by_an_older_page_is_refused_and_the_entries_still_open() {
+    let name = unique_name("kp-text-checkpoint");
+    let create = r#"{"type":"create_topic","name":"t","partitions":1,"replication_factor":1}"#;
+    let run = r#"{"type":"run_until_idle"}"#;
+    database_as_written_by(
+        3,
+        &name,
+        &[
+            ("workspaces", v1_workspace_row("w")),
+            ("entries", entry_row("w", 0, create)),
+            ("entries", entry_row("w", 1, run)),
+            (
+                "checkpoints",
+                serde_json::json!({
+                    "workspace": "w", "entries": 2.0,
+                    "checkpoint": r#"{"entries":2,"moves":3,"cluster":{}}"#,
+                    "entries_json": format!("[{create},{run}]"),
+                }),
+            ),
+        ],
+    )
+    .await;
+    let storage = Storage::open(&name).await.unwrap();
+    let error = storage.load_from_checkpoint("w").await.unwrap_err();
+    assert!(error.to_string().contains("not binary"), "{error}");
+    let scenario = storage.load_scenario("w").await.unwrap().unwrap();
+    assert_eq!(scenario.entries.len(), 2);
+    scenario.run(|_| {}).expect("the entries replay");
+}
+
+#[wasm_bindgen_test]
 async fn a_database_from_a_newer_page_is_refused_and_left_untouched() {
     let name = unique_name("kp-newer");
     let newer = DB_SCHEMA_VERSION + 1;
@@ -405,12 +441,37 @@ async fn a_checkpoint_opens_the_same_session_and_goes_when_an_entry_it_covers_ch
         .put_checkpoint(&CheckpointRow {
             workspace: "w".into(),
             entries: 5.0,
-            checkpoint: checkpoint.to_json(),
+            checkpoint: checkpoint.to_bytes(),
+            entries_json: serde_json::to_string(&first_five.entries).unwrap(),
+        })
+        .await
+        .unwrap();
+    // A checkpoint written by another build of the broker is refused, never misread.
+    let mut foreign = checkpoint.to_bytes();
+    foreign[4..20].copy_from_slice(b"0000000000000000");
+    let good = storage.load_from_checkpoint("w").await.unwrap().unwrap();
+    storage
+        .put_checkpoint(&CheckpointRow {
+            workspace: "w".into(),
+            entries: 5.0,
+            checkpoint: foreign,
+            entries_json: serde_json::to_string(&first_five.entries).unwrap(),
+        })
+        .await
+        .unwrap();
+    let error = storage.load_from_checkpoint("w").await.unwrap_err();
+    assert!(error.to_string().contains("another version"), "{error}");
+    storage
+        .put_checkpoint(&CheckpointRow {
+            workspace: "w".into(),
+            entries: 5.0,
+            checkpoint: checkpoint.to_bytes(),
             entries_json: serde_json::to_string(&first_five.entries).unwrap(),
         })
         .await
         .unwrap();
     let (loaded, restored) = storage.load_from_checkpoint("w").await.unwrap().unwrap();
+    assert_eq!(loaded, good.0);
     assert_eq!(loaded.entries, scenario.entries);
     let resumed = Timeline::resume(loaded, restored).unwrap();
     let replayed = Timeline::new(scenario.clone()).unwrap();

@@ -29,6 +29,7 @@
 //! assert_eq!(assignment["c2"].len(), 1); // orders-2
 //! ```
 
+use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -36,16 +37,14 @@ use std::collections::BTreeMap;
 use super::ids::TopicPartition;
 
 /// One member's part of a JoinGroup: who it is and what it subscribes to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct Member {
     pub member_id: String,
     pub group_instance_id: Option<String>,
     pub topics: Vec<String>,
     /// Partitions the member owns now (sticky assignors only).
-    #[serde(default)]
     pub owned: Vec<TopicPartition>,
     /// The generation in which it got them (sticky assignors only).
-    #[serde(default)]
     pub generation: Option<i32>,
 }
 
@@ -357,7 +356,9 @@ pub fn cooperative_sticky_assign(
 }
 
 /// The `partition.assignment.strategy` names Kafka uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize,
+)]
 pub enum Strategy {
     #[serde(rename = "range")]
     Range,

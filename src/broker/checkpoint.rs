@@ -1,88 +1,80 @@
 //! A checkpoint: the cluster's whole state written down, so a long session can be opened
 //! again without replaying every move from the start.
 //!
-//! The state is JSON. Two things need care: maps keyed by a partition or a pair of nodes are
-//! written as lists of `[key, value]` pairs (JSON object keys are strings), and the record
-//! store is written compactly — each record's fixed-size metadata as a list of numbers and
-//! the payload chunks as base64 — so 100,000 records take a few megabytes, not tens.
+//! The state is binary (Borsh: fields in declaration order, lengths before lists, no names),
+//! about 60 bytes per stored record. It starts with a header naming the format and the build
+//! of the broker that wrote it; any other build refuses it, and the session is replayed from
+//! its entries instead.
 //!
 //! A checkpoint is only a faster way to the same state: replaying the session's entries
 //! gives an identical cluster, which the tests check.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use borsh::io::{Read, Result as IoResult};
+use borsh::BorshDeserialize;
 
 use super::Cluster;
 
+/// The first bytes of every checkpoint.
+const MAGIC: &[u8; 4] = b"KPC1";
+/// A hash of the broker's source (see `build.rs`): a checkpoint is read only by the code
+/// that wrote it, since other code may lay out or even compute the state differently.
+const BROKER_FINGERPRINT: &str = env!("KPLAY_BROKER_FINGERPRINT");
+
+/// Writes `MAGIC`, the broker fingerprint and then `state`.
+pub fn encode<T: borsh::BorshSerialize>(state: &T) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(1024);
+    bytes.extend_from_slice(MAGIC);
+    bytes.extend_from_slice(BROKER_FINGERPRINT.as_bytes());
+    borsh::to_writer(&mut bytes, state).expect("the cluster's state always encodes");
+    bytes
+}
+
+/// Reads what [`encode`] wrote, refusing another format or another build's checkpoint.
+pub fn decode<T: borsh::BorshDeserialize>(bytes: &[u8]) -> Result<T, String> {
+    let header = [MAGIC.as_slice(), BROKER_FINGERPRINT.as_bytes()].concat();
+    let Some(body) = bytes.strip_prefix(header.as_slice()) else {
+        return Err("the checkpoint was written by another version of the playground".into());
+    };
+    borsh::from_slice(body).map_err(|e| format!("the checkpoint is damaged: {e}"))
+}
+
 impl Cluster {
-    /// The cluster's whole state as JSON text.
-    pub fn to_checkpoint_json(&self) -> String {
-        serde_json::to_string(self).expect("a cluster always serializes")
+    /// The cluster's whole state as checkpoint bytes.
+    pub fn to_checkpoint_bytes(&self) -> Vec<u8> {
+        encode(self)
     }
 
-    /// A cluster from [`Cluster::to_checkpoint_json`] text.
-    pub fn from_checkpoint_json(text: &str) -> Result<Cluster, String> {
-        serde_json::from_str(text).map_err(|e| format!("the checkpoint is damaged: {e}"))
-    }
-}
-
-/// `#[serde(with = "pairs")]`: a map written as a list of `[key, value]` pairs.
-pub(crate) mod pairs {
-    use super::*;
-
-    pub fn serialize<K, V, S>(map: &BTreeMap<K, V>, serializer: S) -> Result<S::Ok, S::Error>
-    where
-        K: Serialize,
-        V: Serialize,
-        S: Serializer,
-    {
-        serializer.collect_seq(map.iter())
-    }
-
-    pub fn deserialize<'de, K, V, D>(deserializer: D) -> Result<BTreeMap<K, V>, D::Error>
-    where
-        K: DeserializeOwned + Ord,
-        V: DeserializeOwned,
-        D: Deserializer<'de>,
-    {
-        let pairs: Vec<(K, V)> = Vec::deserialize(deserializer)?;
-        Ok(pairs.into_iter().collect())
+    /// A cluster from [`Cluster::to_checkpoint_bytes`].
+    pub fn from_checkpoint_bytes(bytes: &[u8]) -> Result<Cluster, String> {
+        decode(bytes)
     }
 }
 
-/// `#[serde(with = "base64_chunks")]`: byte chunks written as base64 strings.
-pub(crate) mod base64_chunks {
-    use std::collections::VecDeque;
-    use std::rc::Rc;
-
-    use base64::engine::general_purpose::STANDARD;
-    use base64::Engine as _;
-
-    use super::*;
-
-    pub fn serialize<S: Serializer>(
-        chunks: &VecDeque<Rc<Vec<u8>>>,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(chunks.iter().map(|chunk| STANDARD.encode(chunk.as_slice())))
+/// `#[borsh(deserialize_with = "map")]`: reads a map entry by entry. Borsh's own reader
+/// collects into a `Vec` and sorts it, and every key and value type then brings its own copy
+/// of the sort into the page (about 5 KB each); the entries are stored in key order anyway.
+pub fn map<R: Read, K: BorshDeserialize + Ord, V: BorshDeserialize>(
+    reader: &mut R,
+) -> IoResult<BTreeMap<K, V>> {
+    let len = u32::deserialize_reader(reader)?;
+    let mut map = BTreeMap::new();
+    for _ in 0..len {
+        let key = K::deserialize_reader(reader)?;
+        map.insert(key, V::deserialize_reader(reader)?);
     }
+    Ok(map)
+}
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<VecDeque<Rc<Vec<u8>>>, D::Error> {
-        let texts: Vec<String> = Vec::deserialize(deserializer)?;
-        texts
-            .into_iter()
-            .map(|text| {
-                STANDARD
-                    .decode(text)
-                    .map(Rc::new)
-                    .map_err(serde::de::Error::custom)
-            })
-            .collect()
+/// `#[borsh(deserialize_with = "set")]`: reads a set element by element (see [`map`]).
+pub fn set<R: Read, T: BorshDeserialize + Ord>(reader: &mut R) -> IoResult<BTreeSet<T>> {
+    let len = u32::deserialize_reader(reader)?;
+    let mut set = BTreeSet::new();
+    for _ in 0..len {
+        set.insert(T::deserialize_reader(reader)?);
     }
+    Ok(set)
 }
 
 #[cfg(test)]
@@ -110,8 +102,8 @@ mod tests {
                 let mut original = full.clone();
                 original.seek(at).unwrap();
                 let checkpoint = original.checkpoint();
-                let text = checkpoint.to_json();
-                let restored = crate::scenario::Checkpoint::from_json(&text).unwrap();
+                let bytes = checkpoint.to_bytes();
+                let restored = crate::scenario::Checkpoint::from_bytes(&bytes).unwrap();
                 assert!(checkpoint.moves <= at);
                 let mut expected = full.clone();
                 expected.seek(checkpoint.moves).unwrap();
@@ -121,8 +113,8 @@ mod tests {
                     "{file:?} at {at}"
                 );
                 assert_eq!(
-                    restored.cluster.to_checkpoint_json(),
-                    expected.cluster().to_checkpoint_json()
+                    restored.cluster.to_checkpoint_bytes(),
+                    expected.cluster().to_checkpoint_bytes()
                 );
                 let resumed = Timeline::resume(scenario.clone(), restored).unwrap();
                 assert_eq!(resumed.total_moves(), total, "{file:?} at {at}");

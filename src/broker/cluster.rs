@@ -27,6 +27,7 @@
 //! background timers: [`Cluster::run_until_idle`] stops when only those are left, and they
 //! go on as the clock is advanced.
 
+use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
@@ -66,7 +67,7 @@ pub const MAX_QUIET_HOPS_PER_STEP: usize = 100_000;
 pub const MAX_STEPS_PER_RUN: usize = 10_000_000;
 
 /// Cluster-wide settings, Kafka's defaults.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
 #[serde(default)]
 pub struct ClusterConfig {
     /// Number of brokers, 1..=9, with ids 1..=n.
@@ -168,47 +169,52 @@ impl ClusterConfig {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct BrokerNode {
     pub id: BrokerId,
     pub alive: bool,
     /// Fenced by the controller: not eligible to lead or be in an ISR.
     pub fenced: bool,
-    #[serde(with = "super::checkpoint::pairs")]
+    #[borsh(deserialize_with = "super::checkpoint::map")]
     pub replicas: BTreeMap<TopicPartition, Replica>,
     /// Groups this broker coordinates (in memory: lost in a crash, reloaded from
     /// `__consumer_offsets` by the next coordinator).
-    #[serde(default)]
+    #[borsh(deserialize_with = "super::checkpoint::map")]
     pub groups: BTreeMap<String, Group>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct ControllerNode {
     pub id: u32,
     pub alive: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct Topic {
     pub name: String,
     pub config: TopicConfig,
     pub partitions: Vec<PartitionMetadata>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct Cluster {
     pub(crate) config: ClusterConfig,
     pub(crate) seed: u64,
     pub(crate) tick: u64,
     pub(crate) topic_rng: SeededRng,
     pub(crate) partitioner_rng: SeededRng,
+    #[borsh(deserialize_with = "super::checkpoint::map")]
     pub(crate) brokers: BTreeMap<BrokerId, BrokerNode>,
+    #[borsh(deserialize_with = "super::checkpoint::map")]
     pub(crate) controllers: BTreeMap<u32, ControllerNode>,
     pub(crate) active_controller: Option<Node>,
     pub(crate) controller_epoch: u32,
     pub(crate) election_timer: Option<QueueKey>,
+    #[borsh(deserialize_with = "super::checkpoint::map")]
     pub(crate) session_timers: BTreeMap<BrokerId, QueueKey>,
+    #[borsh(deserialize_with = "super::checkpoint::map")]
     pub(crate) topics: BTreeMap<String, Topic>,
+    #[borsh(deserialize_with = "super::checkpoint::map")]
     pub(crate) producers: BTreeMap<u32, Producer>,
     pub(crate) network: Network,
     pub(crate) metadata_log: Vec<MetadataRecord>,
@@ -216,19 +222,21 @@ pub struct Cluster {
     pub(crate) next_request_id: u64,
     pub(crate) steps: u64,
     pub(crate) member_rng: SeededRng,
+    #[borsh(deserialize_with = "super::checkpoint::map")]
     pub(crate) consumers: BTreeMap<u32, Consumer>,
     /// Records marked as poison, by partition and offset.
+    #[borsh(deserialize_with = "super::checkpoint::set")]
     pub(crate) poison: BTreeSet<(TopicPartition, u64)>,
+    #[borsh(deserialize_with = "super::checkpoint::map")]
     pub(crate) error_policies: BTreeMap<String, ErrorPolicy>,
     /// How far each dead letter partition has been redriven.
-    #[serde(with = "super::checkpoint::pairs")]
+    #[borsh(deserialize_with = "super::checkpoint::map")]
     pub(crate) redriven: BTreeMap<TopicPartition, u64>,
     pub(crate) redrive_producer: Option<u32>,
     /// Records appended to any replica's log so far: how much work the cluster has done,
     /// which the timeline uses to decide where to keep snapshots.
-    #[serde(default)]
     pub(crate) records_written: u64,
-    #[serde(skip)]
+    #[borsh(skip)]
     pub(crate) out: Vec<Event>,
 }
 

@@ -15,6 +15,7 @@
 //! coordinator; after a crash or a rebalance the next owner starts from the last commit,
 //! so records processed but not committed are processed again: at-least-once.
 
+use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -31,7 +32,18 @@ use super::network::{Payload, QueueKey, Timer};
 pub const MAX_CONSUMERS: usize = 32;
 
 /// `auto.offset.reset`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    Serialize,
+    Deserialize,
+    BorshSerialize,
+    BorshDeserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum AutoOffsetReset {
     Earliest,
@@ -41,7 +53,7 @@ pub enum AutoOffsetReset {
 }
 
 /// Consumer configs, with the defaults of Kafka's Java client (3.x).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
 #[serde(default)]
 pub struct ConsumerConfig {
     /// `group.id`; without one the consumer can only `assign` and cannot commit.
@@ -191,7 +203,7 @@ impl ConsumerConfig {
 }
 
 /// A simulated application failure, so failure paths can be shown.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FailureRule {
     /// Records whose value contains this text fail.
@@ -217,7 +229,7 @@ impl FailureRule {
 }
 
 /// Where the member is in the group protocol (the client's `MemberState`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub enum MemberState {
     Unjoined,
     Joining,
@@ -225,7 +237,7 @@ pub enum MemberState {
     Stable,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct PendingCommit {
     pub offsets: Vec<(TopicPartition, u64)>,
     pub sync: bool,
@@ -235,7 +247,7 @@ pub struct PendingCommit {
     pub member_id: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct Consumer {
     pub id: u32,
     pub config: ConsumerConfig,
@@ -245,12 +257,12 @@ pub struct Consumer {
     /// Partitions chosen with `assign()` (no group management).
     pub manual: bool,
     pub assignment: Vec<TopicPartition>,
-    #[serde(with = "super::checkpoint::pairs")]
+    #[borsh(deserialize_with = "super::checkpoint::map")]
     pub positions: BTreeMap<TopicPartition, u64>,
-    #[serde(with = "super::checkpoint::pairs")]
+    #[borsh(deserialize_with = "super::checkpoint::map")]
     pub committed: BTreeMap<TopicPartition, u64>,
     /// Partitions paused by a retry topic's back-off until this tick.
-    #[serde(with = "super::checkpoint::pairs")]
+    #[borsh(deserialize_with = "super::checkpoint::map")]
     pub paused_until: BTreeMap<TopicPartition, u64>,
     pub coordinator: Option<BrokerId>,
     pub finding_coordinator: bool,
@@ -258,12 +270,15 @@ pub struct Consumer {
     pub generation: i32,
     pub state: MemberState,
     pub heartbeat_timer: Option<QueueKey>,
+    #[borsh(deserialize_with = "super::checkpoint::set")]
     pub fetches_in_flight: BTreeSet<TopicPartition>,
+    #[borsh(deserialize_with = "super::checkpoint::set")]
     pub lookups_in_flight: BTreeSet<TopicPartition>,
     pub buffer: VecDeque<(TopicPartition, Record)>,
     pub poll_pending: bool,
     pub last_poll_tick: u64,
     pub next_auto_commit_tick: u64,
+    #[borsh(deserialize_with = "super::checkpoint::map")]
     pub commits: BTreeMap<u64, PendingCommit>,
     pub failure_rule: Option<FailureRule>,
     pub processed: u64,

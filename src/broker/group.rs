@@ -17,6 +17,7 @@
 //! one of its partitions loads the groups from that log, which is how a coordinator moves
 //! when its broker dies.
 
+use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
@@ -86,7 +87,7 @@ pub fn describe_coordinator_mapping(group: &str, offsets_topic_partitions: u32) 
 }
 
 /// The states of `GroupMetadata` in the classic protocol.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub enum GroupState {
     Empty,
     PreparingRebalance,
@@ -109,7 +110,7 @@ impl GroupState {
 
 /// What a member sends in `JoinGroup`: its protocols and, in their metadata, its
 /// subscription and the partitions it owns (cooperative rebalancing).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct JoinGroupRequest {
     pub group: String,
     pub member_id: String,
@@ -123,7 +124,7 @@ pub struct JoinGroupRequest {
 }
 
 /// A successful `JoinGroup` answer; `members` is filled only for the leader.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct JoinGroupResult {
     pub generation: i32,
     pub protocol: Strategy,
@@ -133,7 +134,7 @@ pub struct JoinGroupResult {
 }
 
 /// One member as the coordinator keeps it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct GroupMember {
     pub member_id: String,
     pub group_instance_id: Option<String>,
@@ -146,29 +147,27 @@ pub struct GroupMember {
     pub rebalance_timeout_ms: u64,
     pub assignment: Vec<TopicPartition>,
     /// Joined in the current round (its JoinGroup answer is parked until the round ends).
-    #[serde(default)]
     pub joined: bool,
     /// Sent SyncGroup and waits for the leader's assignment.
-    #[serde(default)]
     pub awaiting_sync: bool,
-    #[serde(default)]
     pub join_order: u64,
-    #[serde(default)]
     pub session_timer: Option<QueueKey>,
 }
 
 /// `GroupMetadata`: one group on its coordinator.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct Group {
     pub id: String,
     pub state: GroupState,
     pub generation: i32,
     pub protocol: Option<Strategy>,
     pub leader: Option<String>,
+    #[borsh(deserialize_with = "super::checkpoint::map")]
     pub members: BTreeMap<String, GroupMember>,
     /// Member ids handed out with `MEMBER_ID_REQUIRED`, not yet joined (KIP-394).
+    #[borsh(deserialize_with = "super::checkpoint::set")]
     pub pending_members: BTreeSet<String>,
-    #[serde(with = "super::checkpoint::pairs")]
+    #[borsh(deserialize_with = "super::checkpoint::map")]
     pub offsets: BTreeMap<TopicPartition, u64>,
     pub initial_delay_timer: Option<QueueKey>,
     pub rebalance_timer: Option<QueueKey>,

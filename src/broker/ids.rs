@@ -1,5 +1,6 @@
 //! Names for the nodes of the simulated cluster and the partitions they hold.
 
+use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -7,7 +8,20 @@ use std::fmt;
 pub type BrokerId = u32;
 
 /// Every place a request can start or end. Ordered, so it can key a `BTreeMap`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    BorshSerialize,
+    BorshDeserialize,
+)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum Node {
     /// A KRaft controller voter (`process.roles=controller`), or a ZooKeeper server in ZooKeeper mode.
@@ -29,7 +43,19 @@ impl fmt::Display for Node {
 }
 
 /// A topic partition, written `orders-1` as Kafka's `TopicPartition.toString` does.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    BorshSerialize,
+    BorshDeserialize,
+)]
 pub struct TopicPartition {
     pub topic: String,
     pub partition: u32,

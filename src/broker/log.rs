@@ -15,14 +15,14 @@
 //!
 //! The high watermark is not the log's business: it belongs to the replica (`partition.rs`).
 
-use serde::{Deserialize, Serialize};
+use borsh::{BorshDeserialize, BorshSerialize};
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 
 use super::topic::TopicConfig;
 
 /// One record. Offsets are assigned by the leader's log on append.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct Record {
     pub offset: u64,
     /// `CreateTime`: the tick at which the producer made the record.
@@ -66,7 +66,7 @@ impl Record {
 }
 
 /// A segment of the log: a base offset, its size, and when it was opened.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct Segment {
     pub base_offset: u64,
     pub size_bytes: u64,
@@ -86,8 +86,7 @@ const NO_PRODUCER_ID: u64 = u64::MAX;
 
 /// One record as the log keeps it: fixed-size metadata, with key, value and headers in
 /// the store's byte chunks (56 bytes per record besides the payload).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(into = "StoredTuple", from = "StoredTuple")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 struct StoredRecord {
     offset: u64,
     timestamp: u64,
@@ -102,45 +101,6 @@ struct StoredRecord {
     producer_epoch: u16,
 }
 
-/// A stored record as a checkpoint writes it: its fields in order, without their names.
-type StoredTuple = (u64, u64, u64, u32, u32, u32, u32, u32, u32, i32, u16);
-
-impl From<StoredRecord> for StoredTuple {
-    fn from(r: StoredRecord) -> Self {
-        (
-            r.offset,
-            r.timestamp,
-            r.producer_id,
-            r.chunk,
-            r.start,
-            r.key_length,
-            r.value_length,
-            r.headers_length,
-            r.leader_epoch,
-            r.sequence,
-            r.producer_epoch,
-        )
-    }
-}
-
-impl From<StoredTuple> for StoredRecord {
-    fn from(t: StoredTuple) -> Self {
-        StoredRecord {
-            offset: t.0,
-            timestamp: t.1,
-            producer_id: t.2,
-            chunk: t.3,
-            start: t.4,
-            key_length: t.5,
-            value_length: t.6,
-            headers_length: t.7,
-            leader_epoch: t.8,
-            sequence: t.9,
-            producer_epoch: t.10,
-        }
-    }
-}
-
 impl StoredRecord {
     fn payload_length(&self) -> usize {
         let length = |l: u32| if l == NULL_LENGTH { 0 } else { l as usize };
@@ -153,14 +113,13 @@ impl StoredRecord {
 /// Both the metadata and the payload bytes are kept in fixed-size chunks behind `Rc`, so a
 /// copy of the store (a timeline snapshot) shares every chunk, and appending to a shared
 /// store copies only its last, partly filled chunks (`Rc::make_mut`), never the whole log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Default)]
 struct RecordStore {
     /// Metadata, `ENTRIES_PER_CHUNK` per chunk; only the last chunk may be shorter.
     entry_chunks: VecDeque<Rc<Vec<StoredRecord>>>,
     /// Entries at the front of the first chunk that retention already dropped.
     dropped_in_first: usize,
     len: usize,
-    #[serde(with = "super::checkpoint::base64_chunks")]
     chunks: VecDeque<Rc<Vec<u8>>>,
     /// Chunk ids are absolute; `chunks[0]` has id `first_chunk`.
     first_chunk: u32,
@@ -378,7 +337,7 @@ impl RecordStore {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct PartitionLog {
     /// Records in offset order; compaction may leave gaps between offsets.
     records: RecordStore,

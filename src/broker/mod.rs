@@ -5,7 +5,7 @@
 //! this one implementation.
 
 pub mod assignor;
-mod checkpoint;
+pub(crate) mod checkpoint;
 pub mod cluster;
 pub mod command;
 pub mod consumer;

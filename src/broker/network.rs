@@ -9,7 +9,7 @@
 //! A cut link or a crashed receiver does not stop a message from being sent; it is lost on
 //! arrival, which is how a real network behaves from the sender's point of view.
 
-use serde::{Deserialize, Serialize};
+use borsh::{BorshDeserialize, BorshSerialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::error::BrokerError;
@@ -20,7 +20,7 @@ use super::log::Record;
 /// Default one-way latency of every link, in ticks (milliseconds).
 pub const DEFAULT_LINK_LATENCY_MS: u64 = 1;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub enum Payload {
     /// Producer → leader.
     ProduceRequest {
@@ -90,6 +90,7 @@ pub enum Payload {
         group: String,
         generation: i32,
         member_id: String,
+        #[borsh(deserialize_with = "super::checkpoint::map")]
         assignments: BTreeMap<String, Vec<TopicPartition>>,
     },
     SyncGroupResponse {
@@ -156,7 +157,7 @@ pub enum Payload {
 
 /// Leader → follower: records, the leader's high watermark, or the place where the
 /// follower's log diverged from the leader's (`DivergingEpoch`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct FetchResponse {
     pub partition: TopicPartition,
     pub leader_epoch: u32,
@@ -168,7 +169,7 @@ pub struct FetchResponse {
     pub error: Option<BrokerError>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub enum Timer {
     /// The controller has not heard from the broker for the session timeout.
     BrokerSessionExpired { broker: BrokerId },
@@ -365,7 +366,7 @@ impl Payload {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct InFlight {
     pub id: u64,
     pub from: Node,
@@ -378,17 +379,17 @@ pub struct InFlight {
 /// Key of a queued message: delivery tick first, then send order.
 pub type QueueKey = (u64, u64);
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Default)]
 pub struct Network {
-    #[serde(with = "super::checkpoint::pairs")]
+    #[borsh(deserialize_with = "super::checkpoint::map")]
     queue: BTreeMap<QueueKey, InFlight>,
     next_id: u64,
     /// Unordered pairs stored as (smaller, larger).
+    #[borsh(deserialize_with = "super::checkpoint::set")]
     cut_links: BTreeSet<(Node, Node)>,
-    #[serde(with = "super::checkpoint::pairs")]
+    #[borsh(deserialize_with = "super::checkpoint::map")]
     latency_overrides_ms: BTreeMap<(Node, Node), u64>,
     /// Queued messages that are not background timers.
-    #[serde(default)]
     foreground: u64,
 }
 

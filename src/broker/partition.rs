@@ -12,7 +12,7 @@
 //! not move the HW while the ISR is smaller than `min.insync.replicas`
 //! (`Partition.maybeIncrementLeaderHW` skips when `isUnderMinIsr`).
 
-use serde::{Deserialize, Serialize};
+use borsh::{BorshDeserialize, BorshSerialize};
 use std::collections::BTreeMap;
 
 use super::ids::{BrokerId, TopicPartition};
@@ -23,7 +23,7 @@ use super::network::QueueKey;
 use super::producer::Acks;
 
 /// What the controller knows about a partition (the metadata log's `PartitionRecord`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct PartitionMetadata {
     pub replicas: Vec<BrokerId>,
     pub leader: Option<BrokerId>,
@@ -58,7 +58,7 @@ pub fn high_watermark_candidate(
 }
 
 /// The leader's view of one follower.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct FollowerState {
     /// The follower's LEO, as its last fetch offset told the leader.
     pub log_end_offset: Option<u64>,
@@ -71,13 +71,13 @@ pub struct FollowerState {
     pub high_watermark_sent: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct ParkedFetch {
     pub fetch_offset: u64,
 }
 
 /// An acks=all produce waiting in the leader's produce purgatory for the HW to pass it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct ParkedProduce {
     pub producer: u32,
     pub request_id: u64,
@@ -89,7 +89,6 @@ pub struct ParkedProduce {
     pub timeout_timer: QueueKey,
     /// Set when the group coordinator appended to `__consumer_offsets`: it goes on,
     /// like an acks=all produce, once replicated (`offsets.commit.required.acks=-1`).
-    #[serde(default)]
     pub waiter: Option<CoordinatorWaiter>,
 }
 
@@ -102,7 +101,7 @@ pub(crate) fn park_in_offset_order(parked: &mut Vec<ParkedProduce>, produce: Par
 }
 
 /// What the group coordinator does once its records are replicated.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub enum CoordinatorWaiter {
     /// Answer an `OffsetCommit`.
     Commit(ParkedCommit),
@@ -111,16 +110,17 @@ pub enum CoordinatorWaiter {
     GroupSync { group: String, generation: i32 },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct ParkedCommit {
     pub consumer: u32,
     pub group: String,
     pub offsets: Vec<(TopicPartition, u64)>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub enum ReplicaRole {
     Leader {
+        #[borsh(deserialize_with = "super::checkpoint::map")]
         followers: BTreeMap<BrokerId, FollowerState>,
         parked_produces: Vec<ParkedProduce>,
         /// An `AlterPartition` is on its way to the controller; Kafka sends one at a time.
@@ -135,7 +135,7 @@ pub enum ReplicaRole {
 }
 
 /// Last appended state of an idempotent producer on this partition (`ProducerStateEntry`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct ProducerStateEntry {
     pub producer_epoch: u16,
     pub last_sequence: i32,
@@ -143,7 +143,7 @@ pub struct ProducerStateEntry {
 }
 
 /// One broker's copy of one partition.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct Replica {
     /// Shared between copies of the cluster (the timeline's snapshots) until one of them
     /// changes it (`Rc::make_mut`), so going back in time does not copy every log.
@@ -155,6 +155,7 @@ pub struct Replica {
     pub isr: Vec<BrokerId>,
     pub replicas: Vec<BrokerId>,
     pub role: ReplicaRole,
+    #[borsh(deserialize_with = "super::checkpoint::map")]
     pub producer_states: BTreeMap<u64, ProducerStateEntry>,
 }
 

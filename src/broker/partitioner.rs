@@ -16,6 +16,7 @@
 //! assert_eq!(partition_for_key(b"foobar", 3), 0);
 //! ```
 
+use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 /// Kafka's 32-bit murmur2 (`org.apache.kafka.common.utils.Utils.murmur2`), returned as the
@@ -68,7 +69,18 @@ pub fn partition_for_key(key: &[u8], partition_count: u32) -> u32 {
 
 /// How records without a key are spread. Kafka ≥ 3.3 uses the built-in sticky partitioner
 /// by default (`partitioner.class` unset); `RoundRobinPartitioner` must be configured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    Serialize,
+    Deserialize,
+    BorshSerialize,
+    BorshDeserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum NullKeyStrategy {
     #[default]

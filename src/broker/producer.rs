@@ -14,6 +14,7 @@
 //! and a per-partition sequence number, so a retry of a record the leader already appended
 //! is recognised and not appended twice.
 
+use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -32,7 +33,18 @@ use super::partitioner::partition_for_key;
 use super::partitioner::NullKeyStrategy;
 
 /// `acks`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    Serialize,
+    Deserialize,
+    BorshSerialize,
+    BorshDeserialize,
+)]
 pub enum Acks {
     #[serde(rename = "0")]
     None,
@@ -54,7 +66,7 @@ impl Acks {
 }
 
 /// Producer configs, with the defaults of Kafka's Java client (3.x / 4.x).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
 #[serde(default)]
 pub struct ProducerConfig {
     /// `acks`, default `all`.
@@ -142,7 +154,7 @@ impl Default for ProducerConfig {
 
 /// One batch of records for one partition that the producer is responsible for until it is
 /// acknowledged or fails (`ProducerBatch`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct PendingSend {
     pub partition: TopicPartition,
     /// Shared with the requests that carry it (and with timeline snapshots): a batch
@@ -157,23 +169,26 @@ pub struct PendingSend {
     pub timeout_timer: Option<QueueKey>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct Producer {
     pub id: u32,
     pub config: ProducerConfig,
     /// The producer id a broker would hand out on `InitProducerId` (idempotent producers only).
     pub producer_id: Option<u64>,
     pub producer_epoch: u16,
-    #[serde(with = "super::checkpoint::pairs")]
+    #[borsh(deserialize_with = "super::checkpoint::map")]
     pub next_sequence: BTreeMap<TopicPartition, i32>,
     /// Sticky partitioner state per topic: (current partition, bytes sent to it).
+    #[borsh(deserialize_with = "super::checkpoint::map")]
     pub sticky: BTreeMap<String, (u32, u64)>,
+    #[borsh(deserialize_with = "super::checkpoint::map")]
     pub round_robin_counter: BTreeMap<String, u32>,
     /// request id → record waiting for its answer or its retry.
+    #[borsh(deserialize_with = "super::checkpoint::map")]
     pub pending: BTreeMap<u64, PendingSend>,
     /// The producer's metadata cache: who leads each partition, as of its last refresh.
     /// It can be stale; a `NotLeaderOrFollower` answer makes the producer refresh it.
-    #[serde(with = "super::checkpoint::pairs")]
+    #[borsh(deserialize_with = "super::checkpoint::map")]
     pub leader_cache: BTreeMap<TopicPartition, Option<super::ids::BrokerId>>,
     pub acknowledged: u64,
     pub failed: u64,

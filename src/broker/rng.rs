@@ -13,11 +13,11 @@
 //! assert_eq!(a.next_u64(), b.next_u64());
 //! ```
 
-use serde::{Deserialize, Serialize};
+use borsh::{BorshDeserialize, BorshSerialize};
 
 /// SplitMix64 (Steele, Lea & Flood, 2014): tiny, fast, and good enough for choosing
 /// brokers and partitions. Not for cryptography.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct SeededRng {
     state: u64,
 }

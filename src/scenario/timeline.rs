@@ -23,10 +23,10 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use borsh::{BorshDeserialize, BorshSerialize};
 
 use super::{ClockEntry, Entry, Scenario, ScenarioError};
-use crate::broker::{Cluster, Event};
+use crate::broker::{checkpoint, Cluster, Event};
 
 /// Moves between snapshots, at most (while few messages are queued).
 pub const SNAPSHOT_INTERVAL: u64 = 256;
@@ -54,7 +54,7 @@ struct Cursor {
 
 /// The cluster after the first `entries` entries of a session (`moves` moves), written down
 /// so that the session can be opened without replaying them ([`Timeline::resume`]).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, BorshSerialize, BorshDeserialize)]
 pub struct Checkpoint {
     pub entries: usize,
     pub moves: u64,
@@ -62,12 +62,14 @@ pub struct Checkpoint {
 }
 
 impl Checkpoint {
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("a checkpoint always serializes")
+    /// The checkpoint in binary, headed by the format and the broker build that wrote it.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        checkpoint::encode(self)
     }
 
-    pub fn from_json(text: &str) -> Result<Checkpoint, String> {
-        serde_json::from_str(text).map_err(|e| format!("the checkpoint is damaged: {e}"))
+    /// Reads [`Checkpoint::to_bytes`]; another build's or a damaged checkpoint is refused.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Checkpoint, String> {
+        checkpoint::decode(bytes)
     }
 }
 

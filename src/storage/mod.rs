@@ -23,7 +23,7 @@ use idb::{
 use serde::{Deserialize, Serialize};
 use std::cell::Cell;
 use std::rc::Rc;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 use crate::broker::ClusterConfig;
 use crate::scenario::{Checkpoint, Entry, Scenario, SCENARIO_VERSION};
@@ -127,14 +127,55 @@ pub struct WorkspaceRow {
     pub bytes: f64,
 }
 
-/// A stored checkpoint: the cluster after the workspace's first `entries` entries (JSON of
-/// [`Checkpoint`]) and those entries as one JSON array.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A stored checkpoint: the cluster after the workspace's first `entries` entries
+/// ([`Checkpoint::to_bytes`], stored as a `Uint8Array`) and those entries as one JSON array.
+#[derive(Debug, Clone, PartialEq)]
 pub struct CheckpointRow {
     pub workspace: String,
     pub entries: f64,
-    pub checkpoint: String,
+    pub checkpoint: Vec<u8>,
     pub entries_json: String,
+}
+
+impl CheckpointRow {
+    /// The row as IndexedDB stores it. Built by hand: the bytes go in as one typed array.
+    fn to_js(&self) -> JsValue {
+        let row = js_sys::Object::new();
+        let set = |name: &str, value: &JsValue| {
+            js_sys::Reflect::set(&row, &JsValue::from_str(name), value)
+                .expect("setting a field of a plain object succeeds");
+        };
+        set("workspace", &JsValue::from_str(&self.workspace));
+        set("entries", &JsValue::from_f64(self.entries));
+        set(
+            "checkpoint",
+            &js_sys::Uint8Array::from(self.checkpoint.as_slice()).into(),
+        );
+        set("entries_json", &JsValue::from_str(&self.entries_json));
+        row.into()
+    }
+
+    /// A stored row, or what is wrong with it (a row of an older storage version, whose
+    /// checkpoint is text, is refused like a damaged one: the entries are replayed instead).
+    fn from_js(value: &JsValue) -> Result<CheckpointRow, String> {
+        let field = |name: &str| js_sys::Reflect::get(value, &JsValue::from_str(name)).ok();
+        let text = |name: &str| {
+            field(name)
+                .and_then(|v| v.as_string())
+                .ok_or_else(|| format!("no {name} text"))
+        };
+        let checkpoint = field("checkpoint")
+            .and_then(|v| v.dyn_into::<js_sys::Uint8Array>().ok())
+            .ok_or("the checkpoint is not binary (an older format)")?;
+        Ok(CheckpointRow {
+            workspace: text("workspace")?,
+            entries: field("entries")
+                .and_then(|v| v.as_f64())
+                .ok_or("no entry count")?,
+            checkpoint: checkpoint.to_vec(),
+            entries_json: text("entries_json")?,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -372,23 +413,32 @@ impl Storage {
         key: &str,
         what: &str,
     ) -> Result<Option<T>, StorageError> {
-        let transaction = self
-            .database
-            .transaction(&[store_name], TransactionMode::ReadOnly)
-            .map_err(failed)?;
-        let value: Option<JsValue> = transaction
-            .object_store(store_name)
-            .map_err(failed)?
-            .get(JsValue::from_str(key))
-            .map_err(failed)?
-            .await
-            .map_err(failed)?;
-        value
+        self.get_value(store_name, key)
+            .await?
             .map(|v| {
                 serde_wasm_bindgen::from_value(v)
                     .map_err(|e| StorageError::Corrupt(format!("{what} {key}: {e}")))
             })
             .transpose()
+    }
+
+    /// The stored value with key `key` in `store_name`, read in a transaction of its own.
+    async fn get_value(
+        &self,
+        store_name: &str,
+        key: &str,
+    ) -> Result<Option<JsValue>, StorageError> {
+        let transaction = self
+            .database
+            .transaction(&[store_name], TransactionMode::ReadOnly)
+            .map_err(failed)?;
+        transaction
+            .object_store(store_name)
+            .map_err(failed)?
+            .get(JsValue::from_str(key))
+            .map_err(failed)?
+            .await
+            .map_err(failed)
     }
 
     /// Writes a row (create or replace) in its own transaction.
@@ -538,7 +588,7 @@ impl Storage {
 
     /// Stores a workspace's checkpoint (replacing the one before), in its own transaction.
     pub async fn put_checkpoint(&self, row: &CheckpointRow) -> Result<(), StorageError> {
-        self.put_row(CHECKPOINTS, row).await
+        self.write_one(CHECKPOINTS, &row.to_js(), Write::Put).await
     }
 
     /// Loads a workspace from its checkpoint: the scenario (the checkpoint's entries and the
@@ -547,11 +597,15 @@ impl Storage {
         &self,
         id: &str,
     ) -> Result<Option<(Scenario, Checkpoint)>, StorageError> {
-        let Some(row): Option<CheckpointRow> = self.get_row(CHECKPOINTS, id, "checkpoint").await?
-        else {
+        let Some(value) = self.get_value(CHECKPOINTS, id).await? else {
             return Ok(None);
         };
         let corrupt = |e: String| StorageError::Corrupt(format!("checkpoint of {id}: {e}"));
+        let row = CheckpointRow::from_js(&value).map_err(corrupt)?;
+        let checkpoint = Checkpoint::from_bytes(&row.checkpoint).map_err(corrupt)?;
+        if checkpoint.entries as f64 != row.entries {
+            return Err(corrupt("its cluster and its entries disagree".into()));
+        }
         let Some(mut scenario) = self.scenario_header(id).await? else {
             return Ok(None);
         };
@@ -566,10 +620,6 @@ impl Storage {
         }
         entries.extend(self.entries_from(id, entries.len() as u32).await?);
         scenario.entries = entries;
-        let checkpoint = Checkpoint::from_json(&row.checkpoint).map_err(corrupt)?;
-        if checkpoint.entries as f64 != row.entries {
-            return Err(corrupt("its cluster and its entries disagree".into()));
-        }
         Ok(Some((scenario, checkpoint)))
     }
 

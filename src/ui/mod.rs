@@ -164,6 +164,7 @@ pub fn app() -> Html {
                         outbox.borrow_mut().adopt_loaded(&loaded);
                         *timeline.borrow_mut() = Some(loaded.timeline);
                         status.set(SaveStatus::Saved);
+                        flush(opened.clone(), outbox.clone(), status.clone(), None);
                     }
                     Ok(None) => {
                         let scenario = starter_scenario(1);

@@ -263,7 +263,9 @@ pub struct Loaded {
 }
 
 impl Outbox {
-    /// Makes a loaded workspace the current one.
+    /// Makes a loaded workspace the current one. One opened by replaying its entries (its
+    /// checkpoint was missing, damaged or from another build) gets a new checkpoint queued,
+    /// so the next opening is fast again.
     pub fn adopt_loaded(&mut self, loaded: &Loaded) {
         self.adopt(
             &loaded.row.id,
@@ -271,6 +273,7 @@ impl Outbox {
             loaded.row.created,
         );
         self.checkpoint_entries = loaded.checkpoint_entries;
+        self.checkpoint_if_due(&loaded.timeline);
     }
 }
 
@@ -284,7 +287,7 @@ pub fn checkpoint_row(workspace: &str, timeline: &Timeline) -> Option<Checkpoint
     Some(CheckpointRow {
         workspace: workspace.to_string(),
         entries: checkpoint.entries as f64,
-        checkpoint: checkpoint.to_json(),
+        checkpoint: checkpoint.to_bytes(),
         entries_json: serde_json::to_string(entries).expect("entries serialize"),
     })
 }
