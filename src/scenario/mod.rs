@@ -8,6 +8,7 @@
 //! `{"type": "step", "count": N}` delivers the next N hops, `{"type": "run_until_idle"}`
 //! delivers everything in flight.
 
+mod entry_format;
 mod share_link;
 mod timeline;
 
@@ -21,6 +22,8 @@ pub use timeline::{
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+use entry_format::entry_from_value;
 
 use crate::broker::{BrokerError, Cluster, ClusterConfig, Command, Event};
 
@@ -56,30 +59,7 @@ impl Serialize for Entry {
 impl<'de> Deserialize<'de> for Entry {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let value = Value::deserialize(deserializer)?;
-        entry_from_value(value).map_err(serde::de::Error::custom)
-    }
-}
-
-fn entry_from_value(value: Value) -> Result<Entry, String> {
-    let kind = value
-        .get("type")
-        .and_then(Value::as_str)
-        .ok_or_else(|| "an entry needs a \"type\" string".to_string())?
-        .to_string();
-    match kind.as_str() {
-        "step" | "run_until_idle" => serde_json::from_value(value)
-            .map(Entry::Clock)
-            .map_err(|e| format!("{kind}: {e}")),
-        _ => serde_json::from_value(value)
-            .map(Entry::Command)
-            .map_err(|e| {
-                let message = e.to_string();
-                if message.contains("unknown variant") {
-                    format!("unknown command type \"{kind}\"")
-                } else {
-                    format!("{kind}: {message}")
-                }
-            }),
+        entry_from_value(&value).map_err(serde::de::Error::custom)
     }
 }
 
@@ -189,8 +169,8 @@ impl Scenario {
         }
         let mut entries = Vec::with_capacity(raw_entries.len());
         for (index, raw) in raw_entries.iter().enumerate() {
-            let entry = entry_from_value(raw.clone())
-                .map_err(|message| ScenarioError::Entry { index, message })?;
+            let entry =
+                entry_from_value(raw).map_err(|message| ScenarioError::Entry { index, message })?;
             if let Entry::Clock(ClockEntry::Step { count }) = entry {
                 if count == 0 || count > MAX_STEP_COUNT {
                     return Err(ScenarioError::Entry {
