@@ -104,10 +104,7 @@ fn sorted(members: &[Member]) -> Vec<&Member> {
 }
 
 fn empty_assignment(members: &[Member]) -> Assignment {
-    members
-        .iter()
-        .map(|m| (m.member_id.clone(), Vec::new()))
-        .collect()
+    super::map_from(members.iter().map(|m| (m.member_id.clone(), Vec::new())))
 }
 
 /// Kafka's `RangeAssignor` (without rack awareness). Topics missing from
@@ -189,10 +186,8 @@ fn valid_owned(
             }
         }
     }
-    let mut kept: BTreeMap<String, Vec<TopicPartition>> = members
-        .iter()
-        .map(|m| (m.member_id.clone(), Vec::new()))
-        .collect();
+    let mut kept: BTreeMap<String, Vec<TopicPartition>> =
+        super::map_from(members.iter().map(|m| (m.member_id.clone(), Vec::new())));
     for (tp, mut claimants) in claims {
         claimants.sort();
         let (best_generation, best_member) = claimants[claimants.len() - 1];
@@ -308,10 +303,11 @@ pub fn cooperative_sticky_assign(
     members: &[Member],
 ) -> (Assignment, Assignment) {
     let target = sticky_assign(partitions_per_topic, members);
-    let owners: BTreeMap<&TopicPartition, &str> = members
-        .iter()
-        .flat_map(|m| m.owned.iter().map(move |tp| (tp, m.member_id.as_str())))
-        .collect();
+    let owners: BTreeMap<&TopicPartition, &str> = super::map_from(
+        members
+            .iter()
+            .flat_map(|m| m.owned.iter().map(move |tp| (tp, m.member_id.as_str()))),
+    );
     let mut revoking: Assignment = BTreeMap::new();
     let mut assignment = target.clone();
     for (member, partitions) in &target {

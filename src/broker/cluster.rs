@@ -250,23 +250,21 @@ impl Cluster {
     pub fn try_new(config: ClusterConfig, seed: u64) -> Result<Self, BrokerError> {
         config.validate()?;
         let mut root = SeededRng::new(seed);
-        let brokers = (1..=config.brokers)
-            .map(|id| {
-                (
+        let brokers = super::map_from((1..=config.brokers).map(|id| {
+            (
+                id,
+                BrokerNode {
                     id,
-                    BrokerNode {
-                        id,
-                        alive: true,
-                        fenced: false,
-                        replicas: BTreeMap::new(),
-                        groups: BTreeMap::new(),
-                    },
-                )
-            })
-            .collect();
-        let controllers = (1..=config.controller_nodes)
-            .map(|id| (id, ControllerNode { id, alive: true }))
-            .collect();
+                    alive: true,
+                    fenced: false,
+                    replicas: BTreeMap::new(),
+                    groups: BTreeMap::new(),
+                },
+            )
+        }));
+        let controllers = super::map_from(
+            (1..=config.controller_nodes).map(|id| (id, ControllerNode { id, alive: true })),
+        );
         let active_controller = Some(match config.controller_mode {
             ControllerMode::Kraft => Node::Controller(1),
             ControllerMode::Zookeeper => Node::Broker(1),
@@ -1970,11 +1968,11 @@ impl Cluster {
     /// (Kafka never deletes or compacts what consumers cannot read yet).
     fn run_log_cleaner(&mut self) {
         let now = self.tick;
-        let configs: BTreeMap<String, TopicConfig> = self
-            .topics
-            .iter()
-            .map(|(n, t)| (n.clone(), t.config.clone()))
-            .collect();
+        let configs: BTreeMap<String, TopicConfig> = super::map_from(
+            self.topics
+                .iter()
+                .map(|(n, t)| (n.clone(), t.config.clone())),
+        );
         let mut events = Vec::new();
         for broker in self.brokers.values_mut().filter(|b| b.alive) {
             for (partition, replica) in broker.replicas.iter_mut() {

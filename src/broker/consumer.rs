@@ -1187,16 +1187,16 @@ impl Cluster {
         group: &str,
         join: &JoinGroupResult,
     ) -> BTreeMap<String, Vec<TopicPartition>> {
-        let partitions_per_topic: BTreeMap<String, u32> = join
-            .members
-            .iter()
-            .flat_map(|m| m.topics.iter())
-            .filter_map(|t| {
-                self.topics
-                    .get(t)
-                    .map(|topic| (t.clone(), topic.partitions.len() as u32))
-            })
-            .collect();
+        let partitions_per_topic: BTreeMap<String, u32> = super::map_from(
+            join.members
+                .iter()
+                .flat_map(|m| m.topics.iter())
+                .filter_map(|t| {
+                    self.topics
+                        .get(t)
+                        .map(|topic| (t.clone(), topic.partitions.len() as u32))
+                }),
+        );
         let members: Vec<Member> = join.members.clone();
         let (assignment, revoking) = join.protocol.assign(&partitions_per_topic, &members);
         let described = assignment

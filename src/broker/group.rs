@@ -1548,11 +1548,8 @@ impl Cluster {
                         g.generation = value.generation;
                         g.protocol = value.protocol;
                         g.leader = value.leader;
-                        g.members = value
-                            .members
-                            .into_iter()
-                            .enumerate()
-                            .map(|(i, m)| {
+                        g.members =
+                            super::map_from(value.members.into_iter().enumerate().map(|(i, m)| {
                                 (
                                     m.member_id.clone(),
                                     GroupMember {
@@ -1572,8 +1569,7 @@ impl Cluster {
                                         session_timer: None,
                                     },
                                 )
-                            })
-                            .collect();
+                            }));
                         g.state = if g.members.is_empty() {
                             GroupState::Empty
                         } else {

@@ -92,10 +92,8 @@ impl Cluster {
             failed_produces = std::mem::take(parked_produces);
         }
         if leader == Some(broker) {
-            let followers: BTreeMap<BrokerId, FollowerState> = replicas
-                .iter()
-                .filter(|&&r| r != broker)
-                .map(|&r| {
+            let followers: BTreeMap<BrokerId, FollowerState> =
+                super::map_from(replicas.iter().filter(|&&r| r != broker).map(|&r| {
                     (
                         r,
                         FollowerState {
@@ -105,8 +103,7 @@ impl Cluster {
                             high_watermark_sent: 0,
                         },
                     )
-                })
-                .collect();
+                }));
             replica.role = ReplicaRole::Leader {
                 followers,
                 parked_produces: Vec::new(),

@@ -358,11 +358,8 @@ impl Cluster {
                 let offsets = group
                     .map(|g| {
                         // Committed partitions, and assigned ones without a commit yet.
-                        let mut partitions: BTreeMap<TopicPartition, Option<u64>> = g
-                            .offsets
-                            .iter()
-                            .map(|(tp, &o)| (tp.clone(), Some(o)))
-                            .collect();
+                        let mut partitions: BTreeMap<TopicPartition, Option<u64>> =
+                            super::map_from(g.offsets.iter().map(|(tp, &o)| (tp.clone(), Some(o))));
                         for member in g.members.values() {
                             for tp in &member.assignment {
                                 partitions.entry(tp.clone()).or_insert(None);

@@ -2,7 +2,6 @@
 //! [`Command`]; the cluster checks it, and a refused one shows Kafka's error next to the
 //! form and changes nothing.
 
-use std::collections::BTreeMap;
 
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
@@ -315,9 +314,7 @@ pub fn controls(props: &ControlsProps) -> Html {
                 name: value_of(&n).trim().to_string(),
                 partitions: parse_number(&value_of(&p), "Partitions")?,
                 replication_factor: parse_number(&value_of(&r), "Replication factor")?,
-                configs: parse_pairs(&value_of(&c), "Configs")?
-                    .into_iter()
-                    .collect::<BTreeMap<_, _>>(),
+                configs: crate::broker::map_from(parse_pairs(&value_of(&c), "Configs")?),
             })
         })
     };

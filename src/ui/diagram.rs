@@ -231,7 +231,7 @@ pub fn diagram(props: &DiagramProps) -> Html {
             let role = topic_role(topic, view);
             let ty = y + 46.0 + ROW * line as f64;
             rows.push(html! {
-                <text x={(x + 8.0).to_string()} y={ty.to_string()} class={classes!("topic-label", role.map(|r| r.to_lowercase()))}>
+                <text x={(x + 8.0).to_string()} y={ty.to_string()} class={classes!("topic-label", role.map(|r| r.to_ascii_lowercase()))}>
                     { match role { Some(role) => format!("{topic} ({role})"), None => topic.to_string() } }
                 </text>
             });
@@ -253,7 +253,7 @@ pub fn diagram(props: &DiagramProps) -> Html {
                     replica.state.replace('_', " "), replica.log_end_offset, replica.high_watermark
                 );
                 rows.push(html! {
-                    <g class={classes!("replica", replica.state.clone(), role.map(|r| r.to_lowercase()), selected(&selection).then_some("selected"))}
+                    <g class={classes!("replica", replica.state.clone(), role.map(|r| r.to_ascii_lowercase()), selected(&selection).then_some("selected"))}
                         role="button" tabindex="0" aria-label={label.clone()} {onclick} {onkeydown}>
                         <title>{ label }</title>
                         <rect x={cx.to_string()} y={cy.to_string()} width={(CELL - 3.0).to_string()} height={(ROW - 4.0).to_string()} rx="3" />
@@ -453,7 +453,7 @@ pub fn flights(props: &FlightsProps) -> Html {
                 let done = ((now - message.sent_tick as f64) / trip).clamp(0.0, 1.0);
                 let x = x1 + (x2 - x1) * done;
                 let y = y1 + (y2 - y1) * done;
-                let kind = message.label.split(' ').next().unwrap_or_default().to_lowercase();
+                let kind = message.label.split(' ').next().unwrap_or_default().to_ascii_lowercase();
                 html! {
                     <g key={message.id} class={classes!("flight", kind)} transform={format!("translate({x:.1},{y:.1})")}>
                         <circle r="5" />
