@@ -643,7 +643,9 @@ impl Storage {
                 row.schema_version
             )));
         }
-        let config: ClusterConfig = serde_json::from_str(&row.config)
+        // Through a `Value`, as scenario files are read: one copy of the config reader.
+        let config = serde_json::from_str::<serde_json::Value>(&row.config)
+            .and_then(|value| ClusterConfig::deserialize(&value))
             .map_err(|e| StorageError::Corrupt(format!("config of {id}: {e}")))?;
         let mut scenario = Scenario::new(row.seed as u64, config);
         scenario.name = Some(row.name);

@@ -2,7 +2,6 @@
 //! [`Command`]; the cluster checks it, and a refused one shows Kafka's error next to the
 //! form and changes nothing.
 
-
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
