@@ -13,6 +13,7 @@
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
+use kafka_playground::broker::sorted_map::SortedMap;
 use kafka_playground::broker::{
     Cluster, ClusterConfig, Command, Event, EventKind, Node, TopicPartition,
 };
@@ -652,7 +653,7 @@ mod assignors {
         Ok(())
     }
 
-    fn group() -> impl Strategy<Value = (BTreeMap<String, u32>, Vec<Member>)> {
+    fn group() -> impl Strategy<Value = (SortedMap<String, u32>, Vec<Member>)> {
         let topics = prop::collection::btree_map(
             prop_oneof![Just("a"), Just("b"), Just("c")].prop_map(str::to_string),
             1u32..12,
@@ -683,13 +684,13 @@ mod assignors {
                             topics: if same { names.clone() } else { subscribed },
                         })
                         .collect();
-                    (topics, members)
+                    (topics.into_iter().collect(), members)
                 })
         })
     }
 
     fn check_ownership(
-        topics: &BTreeMap<String, u32>,
+        topics: &SortedMap<String, u32>,
         members: &[Member],
         assignment: &Assignment,
     ) -> Result<(), TestCaseError> {

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use std::collections::BTreeMap;
 
-use kafka_playground::broker::assignor::{Member, Strategy};
+use kafka_playground::broker::assignor::{Assignment, Member, Strategy};
 use kafka_playground::broker::cluster::{MAX_PARTITIONS_PER_TOPIC, MAX_TOPICS};
 use kafka_playground::broker::partitioner::{murmur2, partition_for_key};
 use kafka_playground::broker::TopicPartition;
@@ -365,7 +365,8 @@ fn assign(args: &[String]) -> Result<String, String> {
             generation: m.generation,
         })
         .collect();
-    let (assignment, revoking) = input.strategy.assign(&input.topics, &members);
+    let topics = input.topics.into_iter().collect();
+    let (assignment, revoking) = input.strategy.assign(&topics, &members);
     let pairs = |tps: &[TopicPartition]| -> Vec<(String, u32)> {
         tps.iter()
             .map(|tp| (tp.topic.clone(), tp.partition))
@@ -373,7 +374,7 @@ fn assign(args: &[String]) -> Result<String, String> {
     };
     if json {
         let mut output = serde_json::Map::new();
-        let to_json = |map: &BTreeMap<String, Vec<TopicPartition>>| {
+        let to_json = |map: &Assignment| {
             serde_json::to_value(
                 map.iter()
                     .map(|(m, tps)| (m.clone(), pairs(tps)))

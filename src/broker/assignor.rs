@@ -32,9 +32,9 @@
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
 
 use super::ids::TopicPartition;
+use super::sorted_map::{SortedMap, SortedSet};
 
 /// One member's part of a JoinGroup: who it is and what it subscribes to.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
@@ -79,7 +79,7 @@ impl Member {
 }
 
 /// Member id → the partitions it gets, in the order the assignor handed them out.
-pub type Assignment = BTreeMap<String, Vec<TopicPartition>>;
+pub type Assignment = SortedMap<String, Vec<TopicPartition>>;
 
 /// Java's `String.compareTo`: by UTF-16 code units, which differs from Rust's byte order
 /// for characters above U+FFFF against U+E000..U+FFFF.
@@ -104,13 +104,13 @@ fn sorted(members: &[Member]) -> Vec<&Member> {
 }
 
 fn empty_assignment(members: &[Member]) -> Assignment {
-    super::map_from(members.iter().map(|m| (m.member_id.clone(), Vec::new())))
+    SortedMap::from_iter(members.iter().map(|m| (m.member_id.clone(), Vec::new())))
 }
 
 /// Kafka's `RangeAssignor` (without rack awareness). Topics missing from
 /// `partitions_per_topic` are skipped, as Kafka skips topics with no metadata.
 pub fn range_assign(
-    partitions_per_topic: &BTreeMap<String, u32>,
+    partitions_per_topic: &SortedMap<String, u32>,
     members: &[Member],
 ) -> Assignment {
     let mut assignment = empty_assignment(members);
@@ -137,7 +137,7 @@ pub fn range_assign(
 
 /// Kafka's `RoundRobinAssignor`.
 pub fn round_robin_assign(
-    partitions_per_topic: &BTreeMap<String, u32>,
+    partitions_per_topic: &SortedMap<String, u32>,
     members: &[Member],
 ) -> Assignment {
     let mut assignment = empty_assignment(members);
@@ -169,10 +169,10 @@ pub fn round_robin_assign(
 /// The owned partitions each member may keep: still existing, still subscribed, and not
 /// contested (the highest generation wins; a tie at the highest generation voids the claims).
 fn valid_owned(
-    partitions_per_topic: &BTreeMap<String, u32>,
+    partitions_per_topic: &SortedMap<String, u32>,
     members: &[&Member],
-) -> BTreeMap<String, Vec<TopicPartition>> {
-    let mut claims: BTreeMap<&TopicPartition, Vec<(i32, &str)>> = BTreeMap::new();
+) -> SortedMap<String, Vec<TopicPartition>> {
+    let mut claims: SortedMap<&TopicPartition, Vec<(i32, &str)>> = SortedMap::new();
     for member in members {
         for tp in &member.owned {
             let exists = partitions_per_topic
@@ -186,8 +186,8 @@ fn valid_owned(
             }
         }
     }
-    let mut kept: BTreeMap<String, Vec<TopicPartition>> =
-        super::map_from(members.iter().map(|m| (m.member_id.clone(), Vec::new())));
+    let mut kept: SortedMap<String, Vec<TopicPartition>> =
+        SortedMap::from_iter(members.iter().map(|m| (m.member_id.clone(), Vec::new())));
     for (tp, mut claimants) in claims {
         claimants.sort();
         let (best_generation, best_member) = claimants[claimants.len() - 1];
@@ -207,7 +207,7 @@ fn valid_owned(
 
 /// Kafka's `StickyAssignor`: balanced first, sticky second.
 pub fn sticky_assign(
-    partitions_per_topic: &BTreeMap<String, u32>,
+    partitions_per_topic: &SortedMap<String, u32>,
     members: &[Member],
 ) -> Assignment {
     let members = sorted(members);
@@ -248,8 +248,7 @@ pub fn sticky_assign(
     }
     // Unassigned partitions, in topic and partition order, go to the eligible member with
     // the fewest partitions (ties: Kafka's member order).
-    let taken: std::collections::BTreeSet<TopicPartition> =
-        assignment.values().flatten().cloned().collect();
+    let taken: SortedSet<TopicPartition> = assignment.values().flatten().cloned().collect();
     for (topic, &partitions) in partitions_per_topic {
         for partition in 0..partitions {
             let tp = TopicPartition::new(topic.clone(), partition);
@@ -299,16 +298,16 @@ pub fn sticky_assign(
 /// Kafka's `CooperativeStickyAssignor`: returns this round's assignment, with partitions
 /// that change owner withheld, and the partitions each member must revoke.
 pub fn cooperative_sticky_assign(
-    partitions_per_topic: &BTreeMap<String, u32>,
+    partitions_per_topic: &SortedMap<String, u32>,
     members: &[Member],
 ) -> (Assignment, Assignment) {
     let target = sticky_assign(partitions_per_topic, members);
-    let owners: BTreeMap<&TopicPartition, &str> = super::map_from(
+    let owners: SortedMap<&TopicPartition, &str> = SortedMap::from_iter(
         members
             .iter()
             .flat_map(|m| m.owned.iter().map(move |tp| (tp, m.member_id.as_str()))),
     );
-    let mut revoking: Assignment = BTreeMap::new();
+    let mut revoking: Assignment = SortedMap::new();
     let mut assignment = target.clone();
     for (member, partitions) in &target {
         for tp in partitions {
@@ -381,18 +380,21 @@ impl Strategy {
     /// cooperative-sticky.
     pub fn assign(
         self,
-        partitions_per_topic: &BTreeMap<String, u32>,
+        partitions_per_topic: &SortedMap<String, u32>,
         members: &[Member],
     ) -> (Assignment, Assignment) {
         match self {
-            Strategy::Range => (range_assign(partitions_per_topic, members), BTreeMap::new()),
+            Strategy::Range => (
+                range_assign(partitions_per_topic, members),
+                SortedMap::new(),
+            ),
             Strategy::RoundRobin => (
                 round_robin_assign(partitions_per_topic, members),
-                BTreeMap::new(),
+                SortedMap::new(),
             ),
             Strategy::Sticky => (
                 sticky_assign(partitions_per_topic, members),
-                BTreeMap::new(),
+                SortedMap::new(),
             ),
             Strategy::CooperativeSticky => cooperative_sticky_assign(partitions_per_topic, members),
         }
@@ -403,7 +405,7 @@ impl Strategy {
 mod tests {
     use super::*;
 
-    fn topics(list: &[(&str, u32)]) -> BTreeMap<String, u32> {
+    fn topics(list: &[(&str, u32)]) -> SortedMap<String, u32> {
         list.iter().map(|(t, n)| (t.to_string(), *n)).collect()
     }
 

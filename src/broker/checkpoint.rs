@@ -9,7 +9,7 @@
 //! A checkpoint is only a faster way to the same state: replaying the session's entries
 //! gives an identical cluster, which the tests check.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use borsh::io::{Read, Result as IoResult};
 use borsh::BorshDeserialize;
@@ -65,16 +65,6 @@ pub fn map<R: Read, K: BorshDeserialize + Ord, V: BorshDeserialize>(
         map.insert(key, V::deserialize_reader(reader)?);
     }
     Ok(map)
-}
-
-/// `#[borsh(deserialize_with = "set")]`: reads a set element by element (see [`map`]).
-pub fn set<R: Read, T: BorshDeserialize + Ord>(reader: &mut R) -> IoResult<BTreeSet<T>> {
-    let len = u32::deserialize_reader(reader)?;
-    let mut set = BTreeSet::new();
-    for _ in 0..len {
-        set.insert(T::deserialize_reader(reader)?);
-    }
-    Ok(set)
 }
 
 #[cfg(test)]

@@ -46,6 +46,7 @@ use super::network::{InFlight, Network, Payload, QueueKey, Timer};
 use super::partition::{PartitionMetadata, Replica, ReplicaRole};
 use super::producer::Producer;
 use super::rng::SeededRng;
+use super::sorted_map::{SortedMap, SortedSet};
 use super::topic::{
     assign_replicas_rack_unaware, topics_collide, validate_topic_name, TopicConfig,
 };
@@ -175,12 +176,10 @@ pub struct BrokerNode {
     pub alive: bool,
     /// Fenced by the controller: not eligible to lead or be in an ISR.
     pub fenced: bool,
-    #[borsh(deserialize_with = "super::checkpoint::map")]
-    pub replicas: BTreeMap<TopicPartition, Replica>,
+    pub replicas: SortedMap<TopicPartition, Replica>,
     /// Groups this broker coordinates (in memory: lost in a crash, reloaded from
     /// `__consumer_offsets` by the next coordinator).
-    #[borsh(deserialize_with = "super::checkpoint::map")]
-    pub groups: BTreeMap<String, Group>,
+    pub groups: SortedMap<String, Group>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
@@ -203,35 +202,26 @@ pub struct Cluster {
     pub(crate) tick: u64,
     pub(crate) topic_rng: SeededRng,
     pub(crate) partitioner_rng: SeededRng,
-    #[borsh(deserialize_with = "super::checkpoint::map")]
-    pub(crate) brokers: BTreeMap<BrokerId, BrokerNode>,
-    #[borsh(deserialize_with = "super::checkpoint::map")]
-    pub(crate) controllers: BTreeMap<u32, ControllerNode>,
+    pub(crate) brokers: SortedMap<BrokerId, BrokerNode>,
+    pub(crate) controllers: SortedMap<u32, ControllerNode>,
     pub(crate) active_controller: Option<Node>,
     pub(crate) controller_epoch: u32,
     pub(crate) election_timer: Option<QueueKey>,
-    #[borsh(deserialize_with = "super::checkpoint::map")]
-    pub(crate) session_timers: BTreeMap<BrokerId, QueueKey>,
-    #[borsh(deserialize_with = "super::checkpoint::map")]
-    pub(crate) topics: BTreeMap<String, Topic>,
-    #[borsh(deserialize_with = "super::checkpoint::map")]
-    pub(crate) producers: BTreeMap<u32, Producer>,
+    pub(crate) session_timers: SortedMap<BrokerId, QueueKey>,
+    pub(crate) topics: SortedMap<String, Topic>,
+    pub(crate) producers: SortedMap<u32, Producer>,
     pub(crate) network: Network,
     pub(crate) metadata_log: Vec<MetadataRecord>,
     pub(crate) metadata_log_end_offset: u64,
     pub(crate) next_request_id: u64,
     pub(crate) steps: u64,
     pub(crate) member_rng: SeededRng,
-    #[borsh(deserialize_with = "super::checkpoint::map")]
-    pub(crate) consumers: BTreeMap<u32, Consumer>,
+    pub(crate) consumers: SortedMap<u32, Consumer>,
     /// Records marked as poison, by partition and offset.
-    #[borsh(deserialize_with = "super::checkpoint::set")]
-    pub(crate) poison: BTreeSet<(TopicPartition, u64)>,
-    #[borsh(deserialize_with = "super::checkpoint::map")]
-    pub(crate) error_policies: BTreeMap<String, ErrorPolicy>,
+    pub(crate) poison: SortedSet<(TopicPartition, u64)>,
+    pub(crate) error_policies: SortedMap<String, ErrorPolicy>,
     /// How far each dead letter partition has been redriven.
-    #[borsh(deserialize_with = "super::checkpoint::map")]
-    pub(crate) redriven: BTreeMap<TopicPartition, u64>,
+    pub(crate) redriven: SortedMap<TopicPartition, u64>,
     pub(crate) redrive_producer: Option<u32>,
     /// Records appended to any replica's log so far: how much work the cluster has done,
     /// which the timeline uses to decide where to keep snapshots.
@@ -250,19 +240,19 @@ impl Cluster {
     pub fn try_new(config: ClusterConfig, seed: u64) -> Result<Self, BrokerError> {
         config.validate()?;
         let mut root = SeededRng::new(seed);
-        let brokers = super::map_from((1..=config.brokers).map(|id| {
+        let brokers = SortedMap::from_iter((1..=config.brokers).map(|id| {
             (
                 id,
                 BrokerNode {
                     id,
                     alive: true,
                     fenced: false,
-                    replicas: BTreeMap::new(),
-                    groups: BTreeMap::new(),
+                    replicas: SortedMap::new(),
+                    groups: SortedMap::new(),
                 },
             )
         }));
-        let controllers = super::map_from(
+        let controllers = SortedMap::from_iter(
             (1..=config.controller_nodes).map(|id| (id, ControllerNode { id, alive: true })),
         );
         let active_controller = Some(match config.controller_mode {
@@ -281,18 +271,18 @@ impl Cluster {
             active_controller,
             controller_epoch: 1,
             election_timer: None,
-            session_timers: BTreeMap::new(),
-            topics: BTreeMap::new(),
-            producers: BTreeMap::new(),
+            session_timers: SortedMap::new(),
+            topics: SortedMap::new(),
+            producers: SortedMap::new(),
             network: Network::default(),
             metadata_log: Vec::new(),
             metadata_log_end_offset: 0,
             next_request_id: 0,
             steps: 0,
-            consumers: BTreeMap::new(),
-            poison: BTreeSet::new(),
-            error_policies: BTreeMap::new(),
-            redriven: BTreeMap::new(),
+            consumers: SortedMap::new(),
+            poison: SortedSet::new(),
+            error_policies: SortedMap::new(),
+            redriven: SortedMap::new(),
             redrive_producer: None,
             records_written: 0,
             out: Vec::new(),
@@ -339,27 +329,27 @@ impl Cluster {
         &self.network
     }
 
-    pub fn topics(&self) -> &BTreeMap<String, Topic> {
+    pub fn topics(&self) -> &SortedMap<String, Topic> {
         &self.topics
     }
 
-    pub fn brokers(&self) -> &BTreeMap<BrokerId, BrokerNode> {
+    pub fn brokers(&self) -> &SortedMap<BrokerId, BrokerNode> {
         &self.brokers
     }
 
-    pub fn producers(&self) -> &BTreeMap<u32, Producer> {
+    pub fn producers(&self) -> &SortedMap<u32, Producer> {
         &self.producers
     }
 
-    pub fn consumers(&self) -> &BTreeMap<u32, Consumer> {
+    pub fn consumers(&self) -> &SortedMap<u32, Consumer> {
         &self.consumers
     }
 
-    pub fn poison(&self) -> &BTreeSet<(TopicPartition, u64)> {
+    pub fn poison(&self) -> &SortedSet<(TopicPartition, u64)> {
         &self.poison
     }
 
-    pub fn error_policies(&self) -> &BTreeMap<String, ErrorPolicy> {
+    pub fn error_policies(&self) -> &SortedMap<String, ErrorPolicy> {
         &self.error_policies
     }
 
@@ -371,7 +361,7 @@ impl Cluster {
         self.controller_epoch
     }
 
-    pub fn controllers(&self) -> &BTreeMap<u32, ControllerNode> {
+    pub fn controllers(&self) -> &SortedMap<u32, ControllerNode> {
         &self.controllers
     }
 
@@ -1716,8 +1706,8 @@ impl Cluster {
                 id: broker,
                 alive: true,
                 fenced: false,
-                replicas: BTreeMap::new(),
-                groups: BTreeMap::new(),
+                replicas: SortedMap::new(),
+                groups: SortedMap::new(),
             },
         );
         self.emit(
@@ -1968,7 +1958,7 @@ impl Cluster {
     /// (Kafka never deletes or compacts what consumers cannot read yet).
     fn run_log_cleaner(&mut self) {
         let now = self.tick;
-        let configs: BTreeMap<String, TopicConfig> = super::map_from(
+        let configs: SortedMap<String, TopicConfig> = SortedMap::from_iter(
             self.topics
                 .iter()
                 .map(|(n, t)| (n.clone(), t.config.clone())),

@@ -17,7 +17,7 @@
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 
 use super::assignor::{Member, Strategy};
 use super::cluster::Cluster;
@@ -27,6 +27,7 @@ use super::group::{JoinGroupRequest, JoinGroupResult};
 use super::ids::{BrokerId, Node, TopicPartition};
 use super::log::{ReadOutcome, Record};
 use super::network::{Payload, QueueKey, Timer};
+use super::sorted_map::{SortedMap, SortedSet};
 
 /// The playground's bound on consumers.
 pub const MAX_CONSUMERS: usize = 32;
@@ -257,23 +258,18 @@ pub struct Consumer {
     /// Partitions chosen with `assign()` (no group management).
     pub manual: bool,
     pub assignment: Vec<TopicPartition>,
-    #[borsh(deserialize_with = "super::checkpoint::map")]
-    pub positions: BTreeMap<TopicPartition, u64>,
-    #[borsh(deserialize_with = "super::checkpoint::map")]
-    pub committed: BTreeMap<TopicPartition, u64>,
+    pub positions: SortedMap<TopicPartition, u64>,
+    pub committed: SortedMap<TopicPartition, u64>,
     /// Partitions paused by a retry topic's back-off until this tick.
-    #[borsh(deserialize_with = "super::checkpoint::map")]
-    pub paused_until: BTreeMap<TopicPartition, u64>,
+    pub paused_until: SortedMap<TopicPartition, u64>,
     pub coordinator: Option<BrokerId>,
     pub finding_coordinator: bool,
     pub member_id: String,
     pub generation: i32,
     pub state: MemberState,
     pub heartbeat_timer: Option<QueueKey>,
-    #[borsh(deserialize_with = "super::checkpoint::set")]
-    pub fetches_in_flight: BTreeSet<TopicPartition>,
-    #[borsh(deserialize_with = "super::checkpoint::set")]
-    pub lookups_in_flight: BTreeSet<TopicPartition>,
+    pub fetches_in_flight: SortedSet<TopicPartition>,
+    pub lookups_in_flight: SortedSet<TopicPartition>,
     pub buffer: VecDeque<(TopicPartition, Record)>,
     pub poll_pending: bool,
     pub last_poll_tick: u64,
@@ -303,17 +299,17 @@ impl Consumer {
             subscription: Vec::new(),
             manual: false,
             assignment: Vec::new(),
-            positions: BTreeMap::new(),
-            committed: BTreeMap::new(),
-            paused_until: BTreeMap::new(),
+            positions: SortedMap::new(),
+            committed: SortedMap::new(),
+            paused_until: SortedMap::new(),
             coordinator: None,
             finding_coordinator: false,
             member_id: String::new(),
             generation: -1,
             state: MemberState::Unjoined,
             heartbeat_timer: None,
-            fetches_in_flight: BTreeSet::new(),
-            lookups_in_flight: BTreeSet::new(),
+            fetches_in_flight: SortedSet::new(),
+            lookups_in_flight: SortedSet::new(),
             buffer: VecDeque::new(),
             poll_pending: false,
             last_poll_tick: now,
@@ -1154,7 +1150,7 @@ impl Cluster {
                 c.state = MemberState::Syncing;
                 let group = c.group().unwrap_or_default().to_string();
                 let is_leader = join.leader == join.member_id;
-                let mut assignments = BTreeMap::new();
+                let mut assignments = SortedMap::new();
                 if is_leader {
                     assignments = self.consumer_compute_assignment(consumer, &group, &join);
                 } else {
@@ -1186,8 +1182,8 @@ impl Cluster {
         consumer: u32,
         group: &str,
         join: &JoinGroupResult,
-    ) -> BTreeMap<String, Vec<TopicPartition>> {
-        let partitions_per_topic: BTreeMap<String, u32> = super::map_from(
+    ) -> SortedMap<String, Vec<TopicPartition>> {
+        let partitions_per_topic: SortedMap<String, u32> = SortedMap::from_iter(
             join.members
                 .iter()
                 .flat_map(|m| m.topics.iter())

@@ -27,6 +27,7 @@ use super::event::EventKind;
 use super::ids::TopicPartition;
 use super::log::{ReadOutcome, Record};
 use super::producer::ProducerConfig;
+use super::sorted_map::SortedMap;
 
 // Spring's `KafkaHeaders` (`kafka_dlt-*`) and `RetryTopicHeaders` (`retry_topic-*`).
 pub const DLT_ORIGINAL_TOPIC: &str = "kafka_dlt-original-topic";
@@ -492,7 +493,7 @@ impl Cluster {
             .values()
             .filter(|b| b.alive && !b.fenced)
             .count() as u32;
-        let mut wanted: BTreeMap<String, (u32, u32)> = BTreeMap::new();
+        let mut wanted: SortedMap<String, (u32, u32)> = SortedMap::new();
         for topic in subscribed {
             let Some(original) = self.topics.get(&topic) else {
                 continue;

@@ -19,7 +19,7 @@
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use super::assignor::{Member, Strategy};
@@ -31,6 +31,7 @@ use super::log::Record;
 use super::network::{Payload, QueueKey, Timer};
 use super::partition::{CoordinatorWaiter, ParkedCommit, ParkedProduce, ReplicaRole};
 use super::producer::Acks;
+use super::sorted_map::{SortedMap, SortedSet};
 
 /// Kafka's internal topic of committed offsets and group metadata.
 pub const OFFSETS_TOPIC: &str = "__consumer_offsets";
@@ -162,13 +163,10 @@ pub struct Group {
     pub generation: i32,
     pub protocol: Option<Strategy>,
     pub leader: Option<String>,
-    #[borsh(deserialize_with = "super::checkpoint::map")]
-    pub members: BTreeMap<String, GroupMember>,
+    pub members: SortedMap<String, GroupMember>,
     /// Member ids handed out with `MEMBER_ID_REQUIRED`, not yet joined (KIP-394).
-    #[borsh(deserialize_with = "super::checkpoint::set")]
-    pub pending_members: BTreeSet<String>,
-    #[borsh(deserialize_with = "super::checkpoint::map")]
-    pub offsets: BTreeMap<TopicPartition, u64>,
+    pub pending_members: SortedSet<String>,
+    pub offsets: SortedMap<TopicPartition, u64>,
     pub initial_delay_timer: Option<QueueKey>,
     pub rebalance_timer: Option<QueueKey>,
     pub next_join_order: u64,
@@ -182,9 +180,9 @@ impl Group {
             generation: 0,
             protocol: None,
             leader: None,
-            members: BTreeMap::new(),
-            pending_members: BTreeSet::new(),
-            offsets: BTreeMap::new(),
+            members: SortedMap::new(),
+            pending_members: SortedSet::new(),
+            offsets: SortedMap::new(),
             initial_delay_timer: None,
             rebalance_timer: None,
             next_join_order: 0,
@@ -785,7 +783,7 @@ impl Cluster {
         group: String,
         generation: i32,
         member_id: String,
-        assignments: BTreeMap<String, Vec<TopicPartition>>,
+        assignments: SortedMap<String, Vec<TopicPartition>>,
     ) {
         let reply = |cluster: &mut Cluster, result: Result<Vec<TopicPartition>, BrokerError>| {
             cluster.send_to_consumer(
@@ -1504,7 +1502,7 @@ impl Cluster {
         let Some(replica) = self.replica(broker, partition) else {
             return;
         };
-        let mut groups: BTreeMap<String, Group> = BTreeMap::new();
+        let mut groups: SortedMap<String, Group> = SortedMap::new();
         for record in replica.log.records() {
             let Some(key) = record
                 .key
@@ -1548,8 +1546,8 @@ impl Cluster {
                         g.generation = value.generation;
                         g.protocol = value.protocol;
                         g.leader = value.leader;
-                        g.members =
-                            super::map_from(value.members.into_iter().enumerate().map(|(i, m)| {
+                        g.members = SortedMap::from_iter(
+                            value.members.into_iter().enumerate().map(|(i, m)| {
                                 (
                                     m.member_id.clone(),
                                     GroupMember {
@@ -1569,7 +1567,8 @@ impl Cluster {
                                         session_timer: None,
                                     },
                                 )
-                            }));
+                            }),
+                        );
                         g.state = if g.members.is_empty() {
                             GroupState::Empty
                         } else {

@@ -22,6 +22,7 @@ pub mod partitioner;
 pub mod producer;
 mod replication;
 pub mod rng;
+pub mod sorted_map;
 pub mod topic;
 pub mod view;
 
@@ -31,17 +32,6 @@ pub use error::BrokerError;
 pub use event::{Event, EventKind};
 pub use ids::{BrokerId, Node, TopicPartition};
 pub use view::ClusterView;
-
-use std::collections::BTreeMap;
-
-/// A map built by inserting each pair in turn (a later pair wins, as with `collect`).
-/// `collect` into a `BTreeMap` sorts a `Vec` of the pairs first, and every key and value
-/// type then brings its own copy of the sort into the page (about 4 KB each).
-pub(crate) fn map_from<K: Ord, V>(pairs: impl IntoIterator<Item = (K, V)>) -> BTreeMap<K, V> {
-    let mut map = BTreeMap::new();
-    map.extend(pairs);
-    map
-}
 
 /// Helpers shared by the unit tests of several concepts.
 #[cfg(test)]

@@ -10,12 +10,13 @@
 //! arrival, which is how a real network behaves from the sender's point of view.
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use super::error::BrokerError;
 use super::group::{JoinGroupRequest, JoinGroupResult};
 use super::ids::{BrokerId, Node, TopicPartition};
 use super::log::Record;
+use super::sorted_map::{SortedMap, SortedSet};
 
 /// Default one-way latency of every link, in ticks (milliseconds).
 pub const DEFAULT_LINK_LATENCY_MS: u64 = 1;
@@ -90,8 +91,7 @@ pub enum Payload {
         group: String,
         generation: i32,
         member_id: String,
-        #[borsh(deserialize_with = "super::checkpoint::map")]
-        assignments: BTreeMap<String, Vec<TopicPartition>>,
+        assignments: SortedMap<String, Vec<TopicPartition>>,
     },
     SyncGroupResponse {
         group: String,
@@ -385,10 +385,8 @@ pub struct Network {
     queue: BTreeMap<QueueKey, InFlight>,
     next_id: u64,
     /// Unordered pairs stored as (smaller, larger).
-    #[borsh(deserialize_with = "super::checkpoint::set")]
-    cut_links: BTreeSet<(Node, Node)>,
-    #[borsh(deserialize_with = "super::checkpoint::map")]
-    latency_overrides_ms: BTreeMap<(Node, Node), u64>,
+    cut_links: SortedSet<(Node, Node)>,
+    latency_overrides_ms: SortedMap<(Node, Node), u64>,
     /// Queued messages that are not background timers.
     foreground: u64,
 }

@@ -13,9 +13,9 @@
 //! (`Partition.maybeIncrementLeaderHW` skips when `isUnderMinIsr`).
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use std::collections::BTreeMap;
 
 use super::ids::{BrokerId, TopicPartition};
+use super::sorted_map::SortedMap;
 use std::rc::Rc;
 
 use super::log::PartitionLog;
@@ -120,8 +120,7 @@ pub struct ParkedCommit {
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub enum ReplicaRole {
     Leader {
-        #[borsh(deserialize_with = "super::checkpoint::map")]
-        followers: BTreeMap<BrokerId, FollowerState>,
+        followers: SortedMap<BrokerId, FollowerState>,
         parked_produces: Vec<ParkedProduce>,
         /// An `AlterPartition` is on its way to the controller; Kafka sends one at a time.
         alter_partition_pending: bool,
@@ -155,8 +154,7 @@ pub struct Replica {
     pub isr: Vec<BrokerId>,
     pub replicas: Vec<BrokerId>,
     pub role: ReplicaRole,
-    #[borsh(deserialize_with = "super::checkpoint::map")]
-    pub producer_states: BTreeMap<u64, ProducerStateEntry>,
+    pub producer_states: SortedMap<u64, ProducerStateEntry>,
 }
 
 impl ReplicaRole {
@@ -189,7 +187,7 @@ impl Replica {
                 leader: None,
                 fetch_in_flight: false,
             },
-            producer_states: BTreeMap::new(),
+            producer_states: SortedMap::new(),
         }
     }
 

@@ -31,6 +31,7 @@ use super::network::{Payload, Timer};
 use super::partition::{CoordinatorWaiter, ParkedProduce, ProducerStateEntry, ReplicaRole};
 use super::partitioner::partition_for_key;
 use super::partitioner::NullKeyStrategy;
+use super::sorted_map::SortedMap;
 
 /// `acks`.
 #[derive(
@@ -176,20 +177,16 @@ pub struct Producer {
     /// The producer id a broker would hand out on `InitProducerId` (idempotent producers only).
     pub producer_id: Option<u64>,
     pub producer_epoch: u16,
-    #[borsh(deserialize_with = "super::checkpoint::map")]
-    pub next_sequence: BTreeMap<TopicPartition, i32>,
+    pub next_sequence: SortedMap<TopicPartition, i32>,
     /// Sticky partitioner state per topic: (current partition, bytes sent to it).
-    #[borsh(deserialize_with = "super::checkpoint::map")]
-    pub sticky: BTreeMap<String, (u32, u64)>,
-    #[borsh(deserialize_with = "super::checkpoint::map")]
-    pub round_robin_counter: BTreeMap<String, u32>,
+    pub sticky: SortedMap<String, (u32, u64)>,
+    pub round_robin_counter: SortedMap<String, u32>,
     /// request id → record waiting for its answer or its retry.
     #[borsh(deserialize_with = "super::checkpoint::map")]
     pub pending: BTreeMap<u64, PendingSend>,
     /// The producer's metadata cache: who leads each partition, as of its last refresh.
     /// It can be stale; a `NotLeaderOrFollower` answer makes the producer refresh it.
-    #[borsh(deserialize_with = "super::checkpoint::map")]
-    pub leader_cache: BTreeMap<TopicPartition, Option<super::ids::BrokerId>>,
+    pub leader_cache: SortedMap<TopicPartition, Option<super::ids::BrokerId>>,
     pub acknowledged: u64,
     pub failed: u64,
 }
@@ -216,11 +213,11 @@ impl Producer {
             config,
             producer_id,
             producer_epoch: 0,
-            next_sequence: BTreeMap::new(),
-            sticky: BTreeMap::new(),
-            round_robin_counter: BTreeMap::new(),
+            next_sequence: SortedMap::new(),
+            sticky: SortedMap::new(),
+            round_robin_counter: SortedMap::new(),
             pending: BTreeMap::new(),
-            leader_cache: BTreeMap::new(),
+            leader_cache: SortedMap::new(),
             acknowledged: 0,
             failed: 0,
         }

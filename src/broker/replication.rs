@@ -16,7 +16,6 @@
 //! A follower that has not caught up for `replica.lag.time.max.ms` is removed from the ISR
 //! (`Partition.maybeShrinkIsr`), by an `AlterPartition` request to the controller.
 
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use super::cluster::Cluster;
@@ -29,6 +28,7 @@ use super::network::{FetchResponse, Payload, Timer};
 use super::partition::{
     high_watermark_candidate, FollowerState, ParkedFetch, Replica, ReplicaRole,
 };
+use super::sorted_map::SortedMap;
 
 impl Cluster {
     pub(crate) fn broker_handle_leader_and_isr(
@@ -92,8 +92,8 @@ impl Cluster {
             failed_produces = std::mem::take(parked_produces);
         }
         if leader == Some(broker) {
-            let followers: BTreeMap<BrokerId, FollowerState> =
-                super::map_from(replicas.iter().filter(|&&r| r != broker).map(|&r| {
+            let followers: SortedMap<BrokerId, FollowerState> =
+                SortedMap::from_iter(replicas.iter().filter(|&&r| r != broker).map(|&r| {
                     (
                         r,
                         FollowerState {

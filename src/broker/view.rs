@@ -15,6 +15,7 @@ use super::group::{describe_coordinator_mapping, offsets_partition_for};
 use super::ids::{BrokerId, Node, TopicPartition};
 use super::log::{ReadOutcome, Record};
 use super::partition::ReplicaRole;
+use super::sorted_map::SortedMap;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClusterView {
@@ -358,8 +359,10 @@ impl Cluster {
                 let offsets = group
                     .map(|g| {
                         // Committed partitions, and assigned ones without a commit yet.
-                        let mut partitions: BTreeMap<TopicPartition, Option<u64>> =
-                            super::map_from(g.offsets.iter().map(|(tp, &o)| (tp.clone(), Some(o))));
+                        let mut partitions: SortedMap<TopicPartition, Option<u64>> =
+                            SortedMap::from_iter(
+                                g.offsets.iter().map(|(tp, &o)| (tp.clone(), Some(o))),
+                            );
                         for member in g.members.values() {
                             for tp in &member.assignment {
                                 partitions.entry(tp.clone()).or_insert(None);

@@ -326,7 +326,10 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[1], r#"  "version": 1,"#);
         assert_eq!(lines[6], "  \"entries\": [");
-        assert_eq!(lines[8], r#"    {"type":"step","count":2},"#, "one entry per line");
+        assert_eq!(
+            lines[8], r#"    {"type":"step","count":2},"#,
+            "one entry per line"
+        );
         assert_eq!(lines.len(), 12);
         scenario.entries.clear();
         assert_eq!(Scenario::from_json(&scenario.to_json()).unwrap(), scenario);

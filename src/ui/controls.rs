@@ -313,7 +313,7 @@ pub fn controls(props: &ControlsProps) -> Html {
                 name: value_of(&n).trim().to_string(),
                 partitions: parse_number(&value_of(&p), "Partitions")?,
                 replication_factor: parse_number(&value_of(&r), "Replication factor")?,
-                configs: crate::broker::map_from(parse_pairs(&value_of(&c), "Configs")?),
+                configs: parse_pairs(&value_of(&c), "Configs")?.into_iter().collect(),
             })
         })
     };

@@ -7,14 +7,13 @@
 //! the next delivery over one hop's wall time, so all dots move at the speed chosen and
 //! each arrives exactly when its hop is delivered.
 
-use std::collections::BTreeMap;
-
 use gloo::render::{request_animation_frame, AnimationFrame};
 use yew::prelude::*;
 
 use super::inspector::Selection;
 use crate::broker::controller::ControllerMode;
 use crate::broker::ids::Node;
+use crate::broker::sorted_map::SortedMap;
 use crate::broker::view::{BrokerView, ClusterView, InFlightView, ReplicaView};
 
 const WIDTH: f64 = 760.0;
@@ -31,8 +30,8 @@ const ROW: f64 = 21.0;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Layout {
     pub height: f64,
-    points: BTreeMap<Node, (f64, f64)>,
-    broker_boxes: BTreeMap<u32, (f64, f64, f64, f64)>,
+    points: SortedMap<Node, (f64, f64)>,
+    broker_boxes: SortedMap<u32, (f64, f64, f64, f64)>,
     group_boxes: Vec<(String, f64, f64, f64)>,
 }
 
@@ -73,7 +72,7 @@ fn cells_per_line(box_width: f64) -> usize {
 
 impl Layout {
     pub fn of(view: &ClusterView) -> Layout {
-        let mut points = BTreeMap::new();
+        let mut points = SortedMap::new();
         let controllers = &view.controller.nodes;
         let span = 90.0;
         let first = (BROKERS_LEFT + BROKERS_RIGHT) / 2.0
@@ -93,7 +92,7 @@ impl Layout {
         let box_width =
             (BROKERS_RIGHT - BROKERS_LEFT - gap * (columns - 1) as f64) / columns as f64;
         let per_line = cells_per_line(box_width);
-        let mut broker_boxes = BTreeMap::new();
+        let mut broker_boxes = SortedMap::new();
         let mut y = BROKERS_TOP;
         for row in view.brokers.chunks(columns) {
             let height = row

@@ -8,11 +8,10 @@
 //!
 //! Only the visible window of cells is built (a partition can hold a million records).
 
-use std::collections::BTreeMap;
-
 use yew::prelude::*;
 
 use super::inspector::Selection;
+use crate::broker::sorted_map::SortedMap;
 use crate::broker::view::ClusterView;
 use crate::broker::{Cluster, TopicPartition};
 
@@ -45,7 +44,7 @@ pub fn strip_rows(
     cluster: &Cluster,
     view: &ClusterView,
     topic: &str,
-    starts: &BTreeMap<u32, u64>,
+    starts: &SortedMap<u32, u64>,
 ) -> Vec<StripRow> {
     let Some(topic_view) = view.topics.iter().find(|t| t.name == topic) else {
         return Vec::new();

@@ -10,7 +10,6 @@ mod persistence;
 mod time_bar;
 mod workspaces;
 
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use gloo::events::{EventListener, EventListenerOptions};
@@ -19,6 +18,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
+use crate::broker::sorted_map::SortedMap;
 use crate::broker::{ClusterConfig, Command};
 use crate::scenario::{
     import, is_share_fragment, share_fragment, ClockEntry, Entry, Pushed, Timeline,
@@ -106,7 +106,7 @@ pub fn app() -> Html {
     let auto_consume = use_state(|| false);
     let selection = use_state(|| None::<Selection>);
     let strip_topic = use_state(|| STARTER_TOPIC.to_string());
-    let strip_starts = use_state(BTreeMap::<u32, u64>::new);
+    let strip_starts = use_state(SortedMap::<u32, u64>::new);
     let panel = use_state(|| Panel::Cluster);
     let theme = use_state(stored_theme);
     let help_open = use_state(|| false);
@@ -923,7 +923,7 @@ pub fn app() -> Html {
         Callback::from(move |event: Event| {
             let select: web_sys::HtmlSelectElement = event.target_unchecked_into();
             strip_topic.set(select.value());
-            strip_starts.set(BTreeMap::new());
+            strip_starts.set(SortedMap::new());
         })
     };
     let on_seek = {
