@@ -237,7 +237,9 @@ impl TopicConfig {
 
     /// The configs as Kafka names and values, for `describe` and the inspector.
     pub fn describe(&self) -> BTreeMap<String, String> {
-        BTreeMap::from([
+        // Inserted one by one: `BTreeMap::from` would sort, in a copy of the sort of its own.
+        let mut configs = BTreeMap::new();
+        configs.extend([
             (
                 "cleanup.policy".into(),
                 self.cleanup_policy.kafka_value().into(),
@@ -262,7 +264,8 @@ impl TopicConfig {
                 "unclean.leader.election.enable".into(),
                 self.unclean_leader_election_enable.to_string(),
             ),
-        ])
+        ]);
+        configs
     }
 }
 

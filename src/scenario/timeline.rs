@@ -112,8 +112,10 @@ impl Timeline {
             entry: 0,
             hops_in_entry: 0,
         };
+        let mut snapshots = BTreeMap::new();
+        snapshots.insert(0, (cluster.clone(), start));
         let mut timeline = Timeline {
-            snapshots: BTreeMap::from([(0, (cluster.clone(), start))]),
+            snapshots,
             scenario,
             cluster,
             cursor: start,
@@ -150,11 +152,11 @@ impl Timeline {
             hops_in_entry: 0,
         };
         let moves = checkpoint.moves;
+        let mut snapshots = BTreeMap::new();
+        snapshots.insert(0, (fresh, start));
+        snapshots.insert(moves, (checkpoint.cluster.clone(), cursor));
         let mut timeline = Timeline {
-            snapshots: BTreeMap::from([
-                (0, (fresh, start)),
-                (moves, (checkpoint.cluster.clone(), cursor)),
-            ]),
+            snapshots,
             scenario,
             cluster: checkpoint.cluster,
             cursor,
