@@ -25,6 +25,10 @@ const GROUPS_X: f64 = 566.0;
 const GROUP_WIDTH: f64 = 190.0;
 const CELL: f64 = 25.0;
 const ROW: f64 = 21.0;
+/// Where the second line of the `__consumer_offsets` summary sits below the first.
+const INTERNAL_SECOND_LINE: f64 = 13.0;
+/// About how wide one character of a 10 px label is (for squeezing a long label).
+const TEXT_EM: f64 = 5.8;
 
 /// Where each node sits, and each broker's box.
 #[derive(Debug, Clone, PartialEq)]
@@ -103,7 +107,9 @@ impl Layout {
                         .map(|(_, cells)| 1 + cells.len().div_ceil(per_line))
                         .sum();
                     let internal = b.replicas.iter().any(|r| is_internal(&r.topic));
+                    // The internal topics' summary takes a label line and one more line of text.
                     48.0 + ROW * (lines + usize::from(internal)) as f64
+                        + if internal { INTERNAL_SECOND_LINE } else { 0.0 }
                 })
                 .fold(70.0, f64::max);
             for (i, broker) in row.iter().enumerate() {
@@ -265,10 +271,19 @@ pub fn diagram(props: &DiagramProps) -> Html {
         let internal: Vec<_> = broker.replicas.iter().filter(|r| is_internal(&r.topic)).collect();
         if !internal.is_empty() {
             let leaders = internal.iter().filter(|r| r.state == "leader").count();
+            let summary = format!("{} replicas, {leaders} leaders", internal.len());
+            // Two lines, the second squeezed to the box if it is still too long: one line
+            // ran past the box's edge.
+            let ty = y + 46.0 + ROW * line as f64;
+            let inner = w - 16.0;
+            let squeeze = (summary.len() as f64 * TEXT_EM > inner).then(|| inner.to_string());
             rows.push(html! {
-                <text x={(x + 8.0).to_string()} y={(y + 46.0 + ROW * line as f64).to_string()} class="topic-label internal">
-                    { format!("__consumer_offsets: {} replicas, {leaders} leaders", internal.len()) }
-                </text>
+                <g class="internal-topic">
+                    <title>{ format!("__consumer_offsets on broker {}: {summary}", broker.id) }</title>
+                    <text x={(x + 8.0).to_string()} y={ty.to_string()} class="topic-label internal">{ "__consumer_offsets" }</text>
+                    <text x={(x + 8.0).to_string()} y={(ty + INTERNAL_SECOND_LINE).to_string()} class="topic-label internal"
+                        textLength={squeeze} lengthAdjust="spacingAndGlyphs">{ summary }</text>
+                </g>
             });
         }
         html! {
@@ -352,6 +367,8 @@ pub fn diagram(props: &DiagramProps) -> Html {
 
     html! {
         <figure class="diagram">
+            // Shown only where the drawing is wider than the screen (see the stylesheet).
+            <p class="scroll-hint">{ "The cluster is wider than the screen: scroll sideways to see all of it →" }</p>
             <svg viewBox={format!("0 0 {WIDTH} {height}")} role="group" aria-label="Cluster diagram" preserveAspectRatio="xMidYMin meet">
                 <text x={LEFT_X.to_string()} y="88" class="column-title">{ "Producers" }</text>
                 <text x={(GROUPS_X + GROUP_WIDTH / 2.0).to_string()} y="88" class="column-title">{ "Consumer groups" }</text>

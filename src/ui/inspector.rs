@@ -142,7 +142,7 @@ pub fn describe(
                     .find(|r| &r.topic == topic && r.partition == *partition)?;
                 Some(html! {
                     <tr>
-                        <th scope="row">{ format!("broker {}", b.id) }</th>
+                        <th scope="row">{ b.id }</th>
                         <td>{ r.state.replace('_', " ") }</td>
                         <td>{ r.log_start_offset }</td>
                         <td>{ r.log_end_offset }</td>
@@ -162,7 +162,7 @@ pub fn describe(
                         { row("Log end offset", metadata.log_end_offset.to_string()) }
                         { row("Log start offset", metadata.log_start_offset.to_string()) }
                     </dl>
-                    { table("Each replica", &["Replica", "State", "Start", "LEO", "HW", "Epoch"], replicas.collect()) }
+                    { table("Each replica", &["Broker", "State", "Start", "LEO", "HW", "Epoch"], replicas.collect()) }
                 </>
             };
             Some((format!("Partition {topic}-{partition}"), body))
