@@ -857,6 +857,54 @@ mod tests {
         );
     }
 
+    /// What the view says of each replica's fetch: (broker, state, waiting at offset).
+    fn fetch_waits(cluster: &Cluster) -> Vec<(u32, String, Option<u64>)> {
+        cluster
+            .view()
+            .brokers
+            .iter()
+            .flat_map(|b| b.replicas.iter().map(move |r| (b.id, r)))
+            .filter(|(_, r)| r.topic == "t")
+            .map(|(id, r)| (id, r.state.clone(), r.fetch_waiting_at_leader))
+            .collect()
+    }
+
+    #[test]
+    fn the_view_shows_which_follower_fetches_wait_at_the_leader() {
+        let mut cluster = cluster_with_topic("2");
+        let leader = leader_of(&cluster);
+        produce(&mut cluster, "t", "k", 1);
+        cluster.run_until_idle();
+        // Both followers copied offset 0, learnt the HW, and now wait for offset 1.
+        for (broker, state, waiting) in fetch_waits(&cluster) {
+            let expected = (broker != leader).then_some(1);
+            assert_eq!(waiting, expected, "broker {broker} ({state})");
+        }
+        // A record arrives: the waiting fetches are answered at once, so none waits while
+        // the record travels.
+        produce(&mut cluster, "t", "k", 1);
+        let mut answered = false;
+        while !cluster.is_idle() && !answered {
+            let events = cluster.step();
+            answered = events
+                .iter()
+                .any(|e| e.text.contains("sends Fetch response"));
+        }
+        assert!(answered);
+        assert!(fetch_waits(&cluster).iter().all(|(_, _, w)| w.is_none()));
+        cluster.run_until_idle();
+        // A follower that crashes has no fetch waiting any more, even before the leader
+        // has noticed; the other one still has.
+        let follower = [1, 2, 3].into_iter().find(|&b| b != leader).unwrap();
+        cluster
+            .apply(Command::CrashBroker { broker: follower })
+            .unwrap();
+        for (broker, state, waiting) in fetch_waits(&cluster) {
+            let expected = (broker != leader && broker != follower).then_some(2);
+            assert_eq!(waiting, expected, "broker {broker} ({state})");
+        }
+    }
+
     #[test]
     fn followers_waiting_in_purgatory_stay_in_sync_through_a_quiet_spell() {
         let mut cluster = cluster_with_topic("2");

@@ -71,6 +71,11 @@ pub struct ReplicaView {
     pub high_watermark: u64,
     pub leader_epoch: u32,
     pub record_count: u64,
+    /// A follower whose fetch waits in its leader's fetch purgatory: the offset it asked
+    /// for. The leader had nothing new for it, so it holds the fetch and answers as soon as
+    /// a record arrives (`DelayedFetch`; Kafka's followers ask again every
+    /// `replica.fetch.wait.max.ms`, 500 ms, which the playground folds into this one wait).
+    pub fetch_waiting_at_leader: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -176,6 +181,24 @@ pub struct InFlightView {
 
 impl Cluster {
     pub fn view(&self) -> ClusterView {
+        let mut waiting_fetches = SortedMap::new();
+        for broker in self.brokers.values() {
+            for (tp, replica) in broker.replicas.iter() {
+                if let ReplicaRole::Leader { followers, .. } = &replica.role {
+                    for (follower, state) in followers.iter() {
+                        // A fetch from a follower that is down or cut off is dead, even
+                        // though the leader has not noticed yet.
+                        let reachable = self.is_up(Node::Broker(*follower))
+                            && !self
+                                .network
+                                .is_cut(Node::Broker(broker.id), Node::Broker(*follower));
+                        if let (Some(parked), true) = (&state.parked_fetch, reachable) {
+                            waiting_fetches.insert((*follower, tp), parked.fetch_offset);
+                        }
+                    }
+                }
+            }
+        }
         let brokers = self
             .brokers
             .values()
@@ -206,6 +229,7 @@ impl Cluster {
                             high_watermark: replica.high_watermark,
                             leader_epoch: replica.leader_epoch,
                             record_count: replica.log.record_count() as u64,
+                            fetch_waiting_at_leader: waiting_fetches.get(&(broker.id, tp)).copied(),
                         }
                     })
                     .collect(),

@@ -252,17 +252,26 @@ pub fn diagram(props: &DiagramProps) -> Html {
                     "out_of_sync" => "!",
                     _ => "×",
                 };
-                let label = format!(
+                let mut label = format!(
                     "{}-{} on broker {}: {}, LEO {}, HW {}",
                     replica.topic, replica.partition, broker.id,
                     replica.state.replace('_', " "), replica.log_end_offset, replica.high_watermark
                 );
+                if let Some(offset) = replica.fetch_waiting_at_leader {
+                    label += &format!(", its Fetch for offset {offset} waits at the leader");
+                }
+                // A waiting fetch is a request too: a dot, as requests in flight are drawn,
+                // in the cell's corner.
+                let waiting = replica.fetch_waiting_at_leader.map(|_| html! {
+                    <circle class="fetch-waiting" cx={(cx + CELL - 5.0).to_string()} cy={(cy + 1.0).to_string()} r="3" />
+                });
                 rows.push(html! {
                     <g class={classes!("replica", replica.state.clone(), role.map(|r| r.to_ascii_lowercase()), selected(&selection).then_some("selected"))}
                         role="button" tabindex="0" aria-label={label.clone()} {onclick} {onkeydown}>
                         <title>{ label }</title>
                         <rect x={cx.to_string()} y={cy.to_string()} width={(CELL - 3.0).to_string()} height={(ROW - 4.0).to_string()} rx="3" />
                         <text x={(cx + (CELL - 3.0) / 2.0).to_string()} y={(cy + 12.0).to_string()}>{ format!("{}{mark}", replica.partition) }</text>
+                        { waiting }
                     </g>
                 });
             }
@@ -387,6 +396,7 @@ pub fn diagram(props: &DiagramProps) -> Html {
                 <span class="key offline">{ "0× offline" }</span>
                 <span class="key retry">{ "retry topic" }</span>
                 <span class="key dlt">{ "dead letter topic" }</span>
+                <span class="key fetch-waiting">{ "fetch waiting at the leader" }</span>
                 <span>{ format!("{} requests in flight", view.in_flight.len()) }</span>
             </figcaption>
         </figure>

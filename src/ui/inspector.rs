@@ -4,7 +4,7 @@
 
 use yew::prelude::*;
 
-use crate::broker::view::ClusterView;
+use crate::broker::view::{ClusterView, ReplicaView};
 use crate::broker::{BrokerId, Cluster, TopicPartition};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +34,21 @@ fn partition_view<'a>(
         .get(partition as usize)
 }
 
+/// Each broker's replica of one partition, with the broker's id.
+fn replicas_of<'a>(
+    view: &'a ClusterView,
+    topic: &'a str,
+    partition: u32,
+) -> impl Iterator<Item = (BrokerId, &'a ReplicaView)> + 'a {
+    view.brokers.iter().filter_map(move |b| {
+        let replica = b
+            .replicas
+            .iter()
+            .find(|r| r.topic == topic && r.partition == partition)?;
+        Some((b.id, replica))
+    })
+}
+
 /// A small table with a caption and column headers.
 fn table(caption: &str, columns: &[&str], rows: Vec<Html>) -> Html {
     html! {
@@ -43,6 +58,11 @@ fn table(caption: &str, columns: &[&str], rows: Vec<Html>) -> Html {
             <tbody>{ for rows }</tbody>
         </table>
     }
+}
+
+/// "1 partition", "3 partitions".
+fn counted(count: usize, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
 }
 
 fn list<T: std::fmt::Display>(items: &[T]) -> String {
@@ -74,17 +94,11 @@ pub fn describe(
                     .into_iter()
                     .find(|r| r.offset == *offset)
             })?;
-            let holders: Vec<String> = view
-                .brokers
-                .iter()
-                .filter_map(|b| {
-                    let replica = b
-                        .replicas
-                        .iter()
-                        .find(|r| &r.topic == topic && r.partition == *partition)?;
-                    (replica.log_start_offset <= *offset && *offset < replica.log_end_offset)
-                        .then(|| format!("broker {}", b.id))
+            let holders: Vec<String> = replicas_of(view, topic, *partition)
+                .filter(|(_, replica)| {
+                    replica.log_start_offset <= *offset && *offset < replica.log_end_offset
                 })
+                .map(|(broker, _)| format!("broker {broker}"))
                 .collect();
             let committed_past: Vec<String> = view
                 .groups
@@ -135,22 +149,26 @@ pub fn describe(
         }
         Selection::Partition(topic, partition) => {
             let metadata = partition_view(view, topic, *partition)?;
-            let replicas = view.brokers.iter().filter_map(|b| {
-                let r = b
-                    .replicas
-                    .iter()
-                    .find(|r| &r.topic == topic && r.partition == *partition)?;
-                Some(html! {
+            let replicas = replicas_of(view, topic, *partition).map(|(broker, r)| {
+                html! {
                     <tr>
-                        <th scope="row">{ b.id }</th>
+                        <th scope="row">{ broker }</th>
                         <td>{ r.state.replace('_', " ") }</td>
                         <td>{ r.log_start_offset }</td>
                         <td>{ r.log_end_offset }</td>
                         <td>{ r.high_watermark }</td>
                         <td>{ r.leader_epoch }</td>
                     </tr>
-                })
+                }
             });
+            let waiting: Vec<String> = replicas_of(view, topic, *partition)
+                .filter_map(|(broker, r)| {
+                    let offset = r.fetch_waiting_at_leader?;
+                    Some(format!(
+                        "the Fetch from broker {broker} for offset {offset}"
+                    ))
+                })
+                .collect();
             let body = html! {
                 <>
                     <dl>
@@ -163,6 +181,14 @@ pub fn describe(
                         { row("Log start offset", metadata.log_start_offset.to_string()) }
                     </dl>
                     { table("Each replica", &["Broker", "State", "Start", "LEO", "HW", "Epoch"], replicas.collect()) }
+                    if !waiting.is_empty() {
+                        <p class="note">
+                            { format!(
+                                "Waiting in the leader's fetch purgatory: {}. The leader holds a fetch it has nothing new for and answers it as soon as a record arrives (Kafka's followers ask again every replica.fetch.wait.max.ms, 500 ms).",
+                                waiting.join("; ")
+                            ) }
+                        </p>
+                    }
                 </>
             };
             Some((format!("Partition {topic}-{partition}"), body))
@@ -180,13 +206,25 @@ pub fn describe(
                 .filter(|g| g.coordinator == Some(*id))
                 .map(|g| g.group.as_str())
                 .collect();
+            // Follower fetches this broker holds, as the leader of their partitions.
+            let held_fetches = view
+                .brokers
+                .iter()
+                .flat_map(|b| &b.replicas)
+                .filter(|r| {
+                    r.fetch_waiting_at_leader.is_some()
+                        && partition_view(view, &r.topic, r.partition)
+                            .is_some_and(|p| p.leader == Some(*id))
+                })
+                .count();
             let body = html! {
                 <dl>
                     { row("Status", if !broker.alive { "down (crashed)" } else if broker.fenced { "fenced by the controller" } else { "running" }) }
                     { row("Controller", if broker.is_controller { "yes (ZooKeeper mode)" } else { "no" }) }
                     { row("Replicas", broker.replicas.len().to_string()) }
-                    { row("Leader of", format!("{leaders} partitions")) }
+                    { row("Leader of", counted(leaders, "partition", "partitions")) }
                     { row("Group coordinator for", list(&coordinates)) }
+                    { row("Fetch purgatory", format!("{} waiting for new records", counted(held_fetches, "follower fetch", "follower fetches"))) }
                 </dl>
             };
             Some((format!("Broker {id}"), body))

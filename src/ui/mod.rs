@@ -86,6 +86,29 @@ fn stored_theme() -> String {
         .unwrap_or_else(|| "system".into())
 }
 
+/// What the page says when a step finds nothing to deliver.
+fn idle_notice(cluster: &crate::broker::Cluster) -> String {
+    let waiting = cluster
+        .view()
+        .brokers
+        .iter()
+        .flat_map(|b| &b.replicas)
+        .filter(|r| r.fetch_waiting_at_leader.is_some())
+        .count();
+    let mut text = String::from("Nothing is in flight: send something, or advance the clock.");
+    if waiting > 0 {
+        let fetches = if waiting == 1 {
+            "1 follower fetch waits at its leader"
+        } else {
+            &format!("{waiting} follower fetches wait at their leaders")
+        };
+        text += &format!(
+            " Meanwhile {fetches} (the dots in the replica cells): a record arriving is copied at once."
+        );
+    }
+    text
+}
+
 #[function_component(App)]
 pub fn app() -> Html {
     let timeline = use_mut_ref(|| None::<Timeline>);
@@ -356,10 +379,7 @@ pub fn app() -> Html {
                         Stepped::Replayed => {}
                         Stepped::Idle => {
                             playing.set(false);
-                            notice.set(Some(
-                                "Nothing is in flight: send something, or advance the clock."
-                                    .into(),
-                            ));
+                            notice.set(Some(idle_notice(timeline.cluster())));
                         }
                     })
                 }

@@ -50,6 +50,15 @@ test('acks=all: the high watermark moves only after both followers fetched', asy
   // By now both followers have copied offset 0: the narration says so.
   const narration = page.getByRole('list', { name: 'What happened' });
   await expect(narration.getByText(/copies offset 0 of orders-0 from leader/)).toHaveCount(2);
+  // Then each follower asks for offset 1, which the leader does not have yet: it holds
+  // the fetch in its purgatory, drawn as a dot in the follower's cell and told in words.
+  await runUntilIdle(page);
+  await expect(page.getByRole('button', { name: /^orders-0 on broker \d: follower, .*its Fetch for offset 1 waits at the leader$/ })).toHaveCount(2);
+  await page.getByRole('button', { name: /^orders-0 on broker \d: leader/ }).click();
+  const inspector = page.getByRole('complementary', { name: 'Inspector' });
+  await expect(inspector.getByText(/^Waiting in the leader's fetch purgatory: the Fetch from broker \d for offset 1; the Fetch from broker \d for offset 1\./)).toBeVisible();
+  await page.keyboard.press('ArrowRight');
+  await expect(page.getByText(/Nothing is in flight: .* Meanwhile \d+ follower fetches wait at their leaders/)).toBeVisible();
   expect(errors).toEqual([]);
 });
 
