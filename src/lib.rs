@@ -6,6 +6,8 @@
 //! * `storage` and `ui` (wasm only) — IndexedDB persistence and the Yew app.
 
 pub mod broker;
+/// Decimal numbers for the page, without the float formatter.
+pub mod number;
 pub mod scenario;
 /// The page's session model without the page: stepping, auto-consume, the starter session.
 pub mod session;

@@ -15,6 +15,7 @@ use crate::broker::controller::ControllerMode;
 use crate::broker::ids::Node;
 use crate::broker::sorted_map::SortedMap;
 use crate::broker::view::{BrokerView, ClusterView, InFlightView, ReplicaView};
+use crate::number::decimal;
 
 const WIDTH: f64 = 760.0;
 const LEFT_X: f64 = 48.0;
@@ -217,9 +218,9 @@ pub fn diagram(props: &DiagramProps) -> Html {
         html! {
             <g class={classes!("controller", state)}>
                 <title>{ format!("{name}: {state}") }</title>
-                <rect x={(x - 40.0).to_string()} y={(y - 16.0).to_string()} width="80" height="32" rx="16" />
-                <text x={x.to_string()} y={(y - 1.0).to_string()} class="node-name">{ name }</text>
-                <text x={x.to_string()} y={(y + 11.0).to_string()} class="node-state">{ if active { "★ active" } else { state } }</text>
+                <rect x={px(x - 40.0)} y={px(y - 16.0)} width="80" height="32" rx="16" />
+                <text x={px(x)} y={px(y - 1.0)} class="node-name">{ name }</text>
+                <text x={px(x)} y={px(y + 11.0)} class="node-state">{ if active { "★ active" } else { state } }</text>
             </g>
         }
     });
@@ -236,7 +237,7 @@ pub fn diagram(props: &DiagramProps) -> Html {
             let role = topic_role(topic, view);
             let ty = y + 46.0 + ROW * line as f64;
             rows.push(html! {
-                <text x={(x + 8.0).to_string()} y={ty.to_string()} class={classes!("topic-label", role.map(|r| r.to_ascii_lowercase()))}>
+                <text x={px(x + 8.0)} y={px(ty)} class={classes!("topic-label", role.map(|r| r.to_ascii_lowercase()))}>
                     { match role { Some(role) => format!("{topic} ({role})"), None => topic.to_string() } }
                 </text>
             });
@@ -263,14 +264,14 @@ pub fn diagram(props: &DiagramProps) -> Html {
                 // A waiting fetch is a request too: a dot, as requests in flight are drawn,
                 // in the cell's corner.
                 let waiting = replica.fetch_waiting_at_leader.map(|_| html! {
-                    <circle class="fetch-waiting" cx={(cx + CELL - 5.0).to_string()} cy={(cy + 1.0).to_string()} r="3" />
+                    <circle class="fetch-waiting" cx={px(cx + CELL - 5.0)} cy={px(cy + 1.0)} r="3" />
                 });
                 rows.push(html! {
                     <g class={classes!("replica", replica.state.clone(), role.map(|r| r.to_ascii_lowercase()), selected(&selection).then_some("selected"))}
                         role="button" tabindex="0" aria-label={label.clone()} {onclick} {onkeydown}>
                         <title>{ label }</title>
-                        <rect x={cx.to_string()} y={cy.to_string()} width={(CELL - 3.0).to_string()} height={(ROW - 4.0).to_string()} rx="3" />
-                        <text x={(cx + (CELL - 3.0) / 2.0).to_string()} y={(cy + 12.0).to_string()}>{ format!("{}{mark}", replica.partition) }</text>
+                        <rect x={px(cx)} y={px(cy)} width={px(CELL - 3.0)} height={px(ROW - 4.0)} rx="3" />
+                        <text x={px(cx + (CELL - 3.0) / 2.0)} y={px(cy + 12.0)}>{ format!("{}{mark}", replica.partition) }</text>
                         { waiting }
                     </g>
                 });
@@ -285,12 +286,12 @@ pub fn diagram(props: &DiagramProps) -> Html {
             // ran past the box's edge.
             let ty = y + 46.0 + ROW * line as f64;
             let inner = w - 16.0;
-            let squeeze = (summary.len() as f64 * TEXT_EM > inner).then(|| inner.to_string());
+            let squeeze = (summary.len() as f64 * TEXT_EM > inner).then(|| px(inner));
             rows.push(html! {
                 <g class="internal-topic">
                     <title>{ format!("__consumer_offsets on broker {}: {summary}", broker.id) }</title>
-                    <text x={(x + 8.0).to_string()} y={ty.to_string()} class="topic-label internal">{ "__consumer_offsets" }</text>
-                    <text x={(x + 8.0).to_string()} y={(ty + INTERNAL_SECOND_LINE).to_string()} class="topic-label internal"
+                    <text x={px(x + 8.0)} y={px(ty)} class="topic-label internal">{ "__consumer_offsets" }</text>
+                    <text x={px(x + 8.0)} y={px(ty + INTERNAL_SECOND_LINE)} class="topic-label internal"
                         textLength={squeeze} lengthAdjust="spacingAndGlyphs">{ summary }</text>
                 </g>
             });
@@ -298,12 +299,12 @@ pub fn diagram(props: &DiagramProps) -> Html {
         html! {
             <g class={classes!("broker", status, selected(&selection).then_some("selected"))}>
                 <g role="button" tabindex="0" aria-label={format!("Broker {} ({status}{})", broker.id, if broker.is_controller { ", controller" } else { "" })} {onclick} {onkeydown}>
-                    <rect class="broker-box" x={x.to_string()} y={y.to_string()} width={w.to_string()} height={h.to_string()} rx="8" />
-                    <text x={(x + 8.0).to_string()} y={(y + 18.0).to_string()} class="broker-name">
+                    <rect class="broker-box" x={px(x)} y={px(y)} width={px(w)} height={px(h)} rx="8" />
+                    <text x={px(x + 8.0)} y={px(y + 18.0)} class="broker-name">
                         { format!("broker {}", broker.id) }
                         { if broker.is_controller { " ★ controller" } else { "" } }
                     </text>
-                    <text x={(x + w - 8.0).to_string()} y={(y + 18.0).to_string()} class="broker-status">{ status }</text>
+                    <text x={px(x + w - 8.0)} y={px(y + 18.0)} class="broker-status">{ status }</text>
                 </g>
                 { for rows }
             </g>
@@ -317,9 +318,9 @@ pub fn diagram(props: &DiagramProps) -> Html {
         html! {
             <g class={classes!("client", "producer", selected(&selection).then_some("selected"))} role="button" tabindex="0"
                 aria-label={format!("Producer {} (acks={})", producer.id, producer.acks)} {onclick} {onkeydown}>
-                <rect x={(x - 44.0).to_string()} y={(y - 20.0).to_string()} width="88" height="40" rx="6" />
-                <text x={x.to_string()} y={(y - 3.0).to_string()} class="node-name">{ format!("producer {}", producer.id) }</text>
-                <text x={x.to_string()} y={(y + 11.0).to_string()} class="node-state">{ format!("acks={}", producer.acks) }</text>
+                <rect x={px(x - 44.0)} y={px(y - 20.0)} width="88" height="40" rx="6" />
+                <text x={px(x)} y={px(y - 3.0)} class="node-name">{ format!("producer {}", producer.id) }</text>
+                <text x={px(x)} y={px(y + 11.0)} class="node-state">{ format!("acks={}", producer.acks) }</text>
             </g>
         }
     });
@@ -333,9 +334,9 @@ pub fn diagram(props: &DiagramProps) -> Html {
         html! {
             <g class={classes!("group", selected(&selection).then_some("selected"))} role="button" tabindex="0"
                 aria-label={format!("Group {name} ({state}, generation {generation})")} {onclick} {onkeydown}>
-                <rect x={x.to_string()} y={y.to_string()} width={GROUP_WIDTH.to_string()} height={h.to_string()} rx="8" />
-                <text x={(x + 8.0).to_string()} y={(y + 16.0).to_string()} class="broker-name">{ format!("group {name}") }</text>
-                <text x={(x + 8.0).to_string()} y={(y + 30.0).to_string()} class="node-state left">{ format!("{state} · generation {generation}") }</text>
+                <rect x={px(*x)} y={px(*y)} width={px(GROUP_WIDTH)} height={px(*h)} rx="8" />
+                <text x={px(x + 8.0)} y={px(y + 16.0)} class="broker-name">{ format!("group {name}") }</text>
+                <text x={px(x + 8.0)} y={px(y + 30.0)} class="node-state left">{ format!("{state} · generation {generation}") }</text>
             </g>
         }
     });
@@ -353,11 +354,11 @@ pub fn diagram(props: &DiagramProps) -> Html {
             <g class={classes!("client", "consumer", consumer.status.clone(), selected(&selection).then_some("selected"))} role="button" tabindex="0"
                 aria-label={format!("Consumer {} ({}): {owns}", consumer.id, consumer.status)} {onclick} {onkeydown}>
                 <title>{ owns.clone() }</title>
-                <rect x={(x - 54.0).to_string()} y={(y - 14.0).to_string()} width={(GROUP_WIDTH - 16.0).to_string()} height="28" rx="6" />
-                <text x={(x - 46.0).to_string()} y={(y - 1.0).to_string()} class="node-name left">
+                <rect x={px(x - 54.0)} y={px(y - 14.0)} width={px(GROUP_WIDTH - 16.0)} height="28" rx="6" />
+                <text x={px(x - 46.0)} y={px(y - 1.0)} class="node-name left">
                     { format!("consumer {}{}", consumer.id, if consumer.status == "running" { String::new() } else { format!(" ({})", consumer.status) }) }
                 </text>
-                <text x={(x - 46.0).to_string()} y={(y + 10.0).to_string()} class="node-state left">{ truncate(&owns, 30) }</text>
+                <text x={px(x - 46.0)} y={px(y + 10.0)} class="node-state left">{ truncate(&owns, 30) }</text>
             </g>
         }
     });
@@ -368,8 +369,8 @@ pub fn diagram(props: &DiagramProps) -> Html {
         html! {
             <g class="cut-link">
                 <title>{ format!("link {a} — {b} is cut") }</title>
-                <line x1={x1.to_string()} y1={y1.to_string()} x2={x2.to_string()} y2={y2.to_string()} />
-                <text x={((x1 + x2) / 2.0).to_string()} y={((y1 + y2) / 2.0).to_string()}>{ "✂ cut" }</text>
+                <line x1={px(x1)} y1={px(y1)} x2={px(x2)} y2={px(y2)} />
+                <text x={px((x1 + x2) / 2.0)} y={px((y1 + y2) / 2.0)}>{ "✂ cut" }</text>
             </g>
         }
     });
@@ -378,9 +379,9 @@ pub fn diagram(props: &DiagramProps) -> Html {
         <figure class="diagram">
             // Shown only where the drawing is wider than the screen (see the stylesheet).
             <p class="scroll-hint">{ "The cluster is wider than the screen: scroll sideways to see all of it →" }</p>
-            <svg viewBox={format!("0 0 {WIDTH} {height}")} role="group" aria-label="Cluster diagram" preserveAspectRatio="xMidYMin meet">
-                <text x={LEFT_X.to_string()} y="88" class="column-title">{ "Producers" }</text>
-                <text x={(GROUPS_X + GROUP_WIDTH / 2.0).to_string()} y="88" class="column-title">{ "Consumer groups" }</text>
+            <svg viewBox={format!("0 0 {} {}", px(WIDTH), px(height))} role="group" aria-label="Cluster diagram" preserveAspectRatio="xMidYMin meet">
+                <text x={px(LEFT_X)} y="88" class="column-title">{ "Producers" }</text>
+                <text x={px(GROUPS_X + GROUP_WIDTH / 2.0)} y="88" class="column-title">{ "Consumer groups" }</text>
                 { for controllers }
                 { for cut_links }
                 { for brokers }
@@ -401,6 +402,11 @@ pub fn diagram(props: &DiagramProps) -> Html {
             </figcaption>
         </figure>
     }
+}
+
+/// A coordinate or length in the drawing, to a tenth of a pixel.
+fn px(value: f64) -> String {
+    decimal(value, 1)
 }
 
 fn truncate(text: &str, max: usize) -> String {
@@ -481,7 +487,7 @@ pub fn flights(props: &FlightsProps) -> Html {
                 let y = y1 + (y2 - y1) * done;
                 let kind = message.label.split(' ').next().unwrap_or_default().to_ascii_lowercase();
                 html! {
-                    <g key={message.id} class={classes!("flight", kind)} transform={format!("translate({x:.1},{y:.1})")}>
+                    <g key={message.id} class={classes!("flight", kind)} transform={format!("translate({},{})", px(x), px(y))}>
                         <circle r="5" />
                         <text y="-8">{ &message.label }</text>
                     </g>

@@ -826,7 +826,7 @@ pub fn app() -> Html {
                 WorkspaceAction::Import(file) => {
                     let size = file.size();
                     if size > MAX_IMPORT_BYTES as f64 {
-                        message.set(Some((false, format!("Import failed: {} is {size} bytes, more than the limit of {MAX_IMPORT_BYTES} bytes. Nothing was stored.", file.name()))));
+                        message.set(Some((false, format!("Import failed: {} is {} bytes, more than the limit of {MAX_IMPORT_BYTES} bytes. Nothing was stored.", file.name(), size as u64))));
                         return;
                     }
                     let outbox = outbox.clone();

@@ -5,6 +5,7 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::broker::Event;
+use crate::number::decimal;
 
 /// Playback speeds, as multiples of one hop per [`BASE_HOP_MS`].
 pub const SPEEDS: [f64; 7] = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0];
@@ -52,8 +53,9 @@ pub fn time_bar(props: &TimeBarProps) -> Html {
         let on_action = props.on_action.clone();
         Callback::from(move |event: web_sys::Event| {
             let input: web_sys::HtmlSelectElement = event.target_unchecked_into();
-            if let Ok(speed) = input.value().parse::<f64>() {
-                on_action.emit(TimeAction::Speed(speed));
+            let chosen = input.value();
+            if let Some(speed) = SPEEDS.iter().find(|s| decimal(**s, 2) == chosen) {
+                on_action.emit(TimeAction::Speed(*speed));
             }
         })
     };
@@ -68,7 +70,7 @@ pub fn time_bar(props: &TimeBarProps) -> Html {
             <button type="button" aria-label="Run until idle" title="Deliver everything in flight" disabled={at_end && props.idle} onclick={send(TimeAction::RunUntilIdle)}>{ "Run until idle" }</button>
             <label class="speed">{ "Speed " }
                 <select aria-label="Speed" onchange={on_speed}>
-                    { for SPEEDS.iter().map(|s| html! { <option value={s.to_string()} selected={*s == props.speed}>{ format!("{s}×") }</option> }) }
+                    { for SPEEDS.iter().map(|s| html! { <option value={decimal(*s, 2)} selected={*s == props.speed}>{ format!("{}×", decimal(*s, 2)) }</option> }) }
                 </select>
             </label>
             <input class="scrub" type="range" aria-label="Timeline" min="0" max={props.total.to_string()} value={props.position.to_string()}

@@ -5,6 +5,7 @@ use wasm_bindgen::JsCast;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use crate::number::{decimal, one_decimal};
 use crate::scenario::MAX_IMPORT_BYTES;
 use crate::storage::WorkspaceRow;
 
@@ -37,9 +38,9 @@ pub struct WorkspacesProps {
 /// "12.3 KB" and the like.
 pub fn human_bytes(bytes: f64) -> String {
     match bytes {
-        b if b < 1024.0 => format!("{b:.0} B"),
-        b if b < 1024.0 * 1024.0 => format!("{:.1} KB", b / 1024.0),
-        b => format!("{:.1} MB", b / 1024.0 / 1024.0),
+        b if b < 1024.0 => format!("{} B", decimal(b, 0)),
+        b if b < 1024.0 * 1024.0 => format!("{} KB", one_decimal(b / 1024.0)),
+        b => format!("{} MB", one_decimal(b / 1024.0 / 1024.0)),
     }
 }
 
@@ -116,7 +117,7 @@ pub fn workspaces_dialog(props: &WorkspacesProps) -> Html {
         html! {
             <tr key={row.id.clone()} aria-current={is_current.then_some("true")}>
                 <th scope="row">{ name_cell }</th>
-                <td>{ human_bytes(row.bytes) }<br/><small>{ format!("{} entries", row.entry_count) }</small></td>
+                <td>{ human_bytes(row.bytes) }<br/><small>{ format!("{} entries", row.entry_count as u64) }</small></td>
                 <td>{ last_used(row.updated) }</td>
                 <td class="row-actions">
                     <button type="button" disabled={is_current} onclick={emit(WorkspaceAction::Open(row.id.clone()))}
@@ -169,7 +170,7 @@ pub fn workspaces_dialog(props: &WorkspacesProps) -> Html {
                 <div class="dialog-backdrop">
                     <div class="dialog" role="alertdialog" aria-modal="true" aria-labelledby="delete-title">
                         <h2 id="delete-title">{ format!("Delete workspace \"{}\"?", row.name) }</h2>
-                        <p>{ format!("Its {} entries ({}) are removed from this browser. This cannot be undone; export it first to keep a copy.", row.entry_count, human_bytes(row.bytes)) }</p>
+                        <p>{ format!("Its {} entries ({}) are removed from this browser. This cannot be undone; export it first to keep a copy.", row.entry_count as u64, human_bytes(row.bytes)) }</p>
                         <div class="actions">
                             <button type="button" class="danger" onclick={{
                                 let confirm_delete = confirm_delete.clone();
