@@ -9,9 +9,11 @@
 //! delivers everything in flight.
 
 mod entry_format;
+mod from_json;
 mod share_link;
 mod timeline;
 
+pub use from_json::FromJson;
 pub use share_link::{
     import, is_share_fragment, open_share_fragment, share_fragment, ImportError, MAX_IMPORT_BYTES,
     MAX_SHARE_CHARS,
@@ -190,7 +192,7 @@ impl Scenario {
             ScenarioError::Format("a \"seed\" (unsigned integer) is required".into())
         })?;
         let config: ClusterConfig = match object.get("config") {
-            Some(config) => ClusterConfig::deserialize(config)
+            Some(config) => ClusterConfig::from_json(config)
                 .map_err(|e| ScenarioError::Format(format!("config: {e}")))?,
             None => ClusterConfig::default(),
         };

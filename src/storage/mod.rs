@@ -26,7 +26,7 @@ use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::broker::ClusterConfig;
-use crate::scenario::{Checkpoint, Entry, Scenario, SCENARIO_VERSION};
+use crate::scenario::{Checkpoint, Entry, FromJson, Scenario, SCENARIO_VERSION};
 
 /// The IndexedDB schema version (object stores and their shapes).
 ///
@@ -645,7 +645,8 @@ impl Storage {
         }
         // Through a `Value`, as scenario files are read: one copy of the config reader.
         let config = serde_json::from_str::<serde_json::Value>(&row.config)
-            .and_then(|value| ClusterConfig::deserialize(&value))
+            .map_err(|e| e.to_string())
+            .and_then(|value| ClusterConfig::from_json(&value))
             .map_err(|e| StorageError::Corrupt(format!("config of {id}: {e}")))?;
         let mut scenario = Scenario::new(row.seed as u64, config);
         scenario.name = Some(row.name);

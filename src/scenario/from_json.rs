@@ -1,0 +1,272 @@
+//! Typed values read out of parsed JSON, by hand.
+//!
+//! The scenario format (`docs/scenario-format.md`) is what serde's derives for the core's
+//! types write. Reading it back with those derives would put one generated visitor per
+//! type and field into the page; [`FromJson`] reads the same shapes from a
+//! [`serde_json::Value`] with a few shared helpers, and says what is wrong in serde's words
+//! (`invalid type: string "three", expected u32`). Tests here and in `entry_format.rs`
+//! check that both readers accept the same documents and read them the same way.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+/// A value that can be read from JSON in the scenario format.
+pub trait FromJson: Sized {
+    fn from_json(value: &Value) -> Result<Self, String>;
+}
+
+/// What serde calls the JSON value in its messages.
+fn unexpected(value: &Value) -> String {
+    match value {
+        Value::Null => "null".into(),
+        Value::Bool(b) => format!("boolean `{b}`"),
+        Value::Number(n) if n.is_f64() => format!("floating point `{n}`"),
+        Value::Number(n) => format!("integer `{n}`"),
+        Value::String(s) => format!("string {}", Value::String(s.clone())),
+        Value::Array(_) => "sequence".into(),
+        Value::Object(_) => "map".into(),
+    }
+}
+
+/// `invalid type: string "x", expected u32`.
+pub fn invalid_type(value: &Value, expected: &str) -> String {
+    format!("invalid type: {}, expected {expected}", unexpected(value))
+}
+
+/// Reads an integer of type `T`, refusing other JSON and numbers outside `T`'s range.
+fn integer<T: TryFrom<i128>>(value: &Value, name: &str) -> Result<T, String> {
+    let number = value
+        .as_i64()
+        .map(i128::from)
+        .or_else(|| value.as_u64().map(i128::from));
+    match number {
+        Some(n) => {
+            T::try_from(n).map_err(|_| format!("invalid value: integer `{n}`, expected {name}"))
+        }
+        None => Err(invalid_type(value, name)),
+    }
+}
+
+impl FromJson for u32 {
+    fn from_json(value: &Value) -> Result<Self, String> {
+        integer(value, "u32")
+    }
+}
+
+impl FromJson for u64 {
+    fn from_json(value: &Value) -> Result<Self, String> {
+        integer(value, "u64")
+    }
+}
+
+impl FromJson for i64 {
+    fn from_json(value: &Value) -> Result<Self, String> {
+        integer(value, "i64")
+    }
+}
+
+impl FromJson for bool {
+    fn from_json(value: &Value) -> Result<Self, String> {
+        value
+            .as_bool()
+            .ok_or_else(|| invalid_type(value, "a boolean"))
+    }
+}
+
+impl FromJson for String {
+    fn from_json(value: &Value) -> Result<Self, String> {
+        value
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| invalid_type(value, "a string"))
+    }
+}
+
+/// `null` is `None`, as serde reads it.
+impl<T: FromJson> FromJson for Option<T> {
+    fn from_json(value: &Value) -> Result<Self, String> {
+        match value {
+            Value::Null => Ok(None),
+            value => T::from_json(value).map(Some),
+        }
+    }
+}
+
+impl<T: FromJson> FromJson for Vec<T> {
+    fn from_json(value: &Value) -> Result<Self, String> {
+        let items = value
+            .as_array()
+            .ok_or_else(|| invalid_type(value, "a sequence"))?;
+        let mut read = Vec::with_capacity(items.len());
+        for item in items {
+            read.push(T::from_json(item)?);
+        }
+        Ok(read)
+    }
+}
+
+/// A pair is a two-element array: `["key", "value"]`.
+impl<A: FromJson, B: FromJson> FromJson for (A, B) {
+    fn from_json(value: &Value) -> Result<Self, String> {
+        match value.as_array().map(Vec::as_slice) {
+            Some([a, b]) => Ok((A::from_json(a)?, B::from_json(b)?)),
+            Some(items) => Err(format!(
+                "invalid length {}, expected a tuple of size 2",
+                items.len()
+            )),
+            None => Err(invalid_type(value, "a tuple of size 2")),
+        }
+    }
+}
+
+impl FromJson for BTreeMap<String, String> {
+    fn from_json(value: &Value) -> Result<Self, String> {
+        let object = value
+            .as_object()
+            .ok_or_else(|| invalid_type(value, "a map"))?;
+        let mut map = BTreeMap::new();
+        for (key, value) in object {
+            map.insert(key.clone(), String::from_json(value)?);
+        }
+        Ok(map)
+    }
+}
+
+/// A unit variant by its name: `"all"`, `"cooperative-sticky"`.
+pub fn variant<T: Copy>(value: &Value, variants: &[(&str, T)]) -> Result<T, String> {
+    let name = value
+        .as_str()
+        .ok_or_else(|| invalid_type(value, "a variant name"))?;
+    variants
+        .iter()
+        .find(|(known, _)| *known == name)
+        .map(|(_, variant)| *variant)
+        .ok_or_else(|| unknown_variant(name, variants.iter().map(|(known, _)| *known)))
+}
+
+/// serde's message: ``unknown variant `fair`, expected one of `range`, `roundrobin` ``.
+pub fn unknown_variant<'a>(name: &str, known: impl Iterator<Item = &'a str>) -> String {
+    let known: Vec<String> = known.map(|k| format!("`{k}`")).collect();
+    let expected = match known.as_slice() {
+        [] => "nothing".to_string(),
+        [one] => one.clone(),
+        [a, b] => format!("{a} or {b}"),
+        more => format!("one of {}", more.join(", ")),
+    };
+    format!("unknown variant `{name}`, expected {expected}")
+}
+
+/// The fields of a JSON object, read one by one; unknown fields are ignored, as serde's
+/// derives ignore them.
+pub struct Fields<'a> {
+    object: &'a Map<String, Value>,
+}
+
+impl<'a> Fields<'a> {
+    /// `value` as an object, or the error naming what was `expected` instead.
+    pub fn of(value: &'a Value, expected: &str) -> Result<Self, String> {
+        value
+            .as_object()
+            .map(|object| Fields { object })
+            .ok_or_else(|| invalid_type(value, expected))
+    }
+
+    pub fn get(&self, name: &str) -> Option<&'a Value> {
+        self.object.get(name)
+    }
+
+    /// A field that must be there.
+    pub fn required<T: FromJson>(&self, name: &str) -> Result<T, String> {
+        match self.object.get(name) {
+            Some(value) => T::from_json(value).map_err(|e| format!("field `{name}`: {e}")),
+            None => Err(format!("missing field `{name}`")),
+        }
+    }
+
+    /// A field that may be left out, taking `default` then.
+    pub fn or<T: FromJson>(&self, name: &str, default: T) -> Result<T, String> {
+        match self.object.get(name) {
+            Some(value) => T::from_json(value).map_err(|e| format!("field `{name}`: {e}")),
+            None => Ok(default),
+        }
+    }
+
+    /// Overwrites `target` with the field, if it is there (for `#[serde(default)]` structs
+    /// that start from their defaults).
+    pub fn set<T: FromJson>(&self, name: &str, target: &mut T) -> Result<(), String> {
+        if let Some(value) = self.object.get(name) {
+            *target = T::from_json(value).map_err(|e| format!("field `{name}`: {e}"))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::de::DeserializeOwned;
+    use serde_json::json;
+
+    /// This reader and serde's agree on acceptance, and on the value where both accept.
+    fn agrees<T: FromJson + DeserializeOwned + PartialEq + std::fmt::Debug>(value: Value) {
+        let derived = serde_json::from_value::<T>(value.clone());
+        let by_hand = T::from_json(&value);
+        assert_eq!(by_hand.as_ref().ok(), derived.as_ref().ok(), "{value}");
+        if let (Err(hand), Err(serde)) = (by_hand, derived) {
+            assert_eq!(hand, serde.to_string(), "{value}");
+        }
+    }
+
+    #[test]
+    fn integers_as_serde_reads_them() {
+        for value in [
+            json!(0),
+            json!(7),
+            json!(-1),
+            json!(4_294_967_295u64),
+            json!(4_294_967_296u64),
+            json!(u64::MAX),
+            json!(i64::MIN),
+            json!(1.5),
+            json!("3"),
+            json!(null),
+            json!(true),
+            json!([1]),
+            json!({"a": 1}),
+        ] {
+            agrees::<u32>(value.clone());
+            agrees::<u64>(value.clone());
+            agrees::<i64>(value);
+        }
+    }
+
+    #[test]
+    fn strings_booleans_options_and_lists_as_serde_reads_them() {
+        for value in [json!("x"), json!(""), json!(false), json!(null), json!(2)] {
+            agrees::<String>(value.clone());
+            agrees::<Option<String>>(value.clone());
+            agrees::<Option<bool>>(value);
+        }
+        agrees::<Vec<(String, u32)>>(json!([["orders", 0], ["orders", 1]]));
+        agrees::<Vec<(String, String)>>(json!([["k", "v"]]));
+        agrees::<BTreeMap<String, String>>(json!({"retention.ms": "100"}));
+        agrees::<BTreeMap<String, String>>(json!({"retention.ms": 100}));
+    }
+
+    #[test]
+    fn unknown_variants_list_the_known_ones() {
+        assert_eq!(
+            variant(
+                &json!("fair"),
+                &[("range", 0), ("roundrobin", 1), ("sticky", 2)]
+            ),
+            Err("unknown variant `fair`, expected one of `range`, `roundrobin`, `sticky`".into())
+        );
+        assert_eq!(
+            variant(&json!("x"), &[("none", 0), ("all", 1)]),
+            Err("unknown variant `x`, expected `none` or `all`".into())
+        );
+        assert_eq!(variant(&json!("all"), &[("none", 0), ("all", 1)]), Ok(1));
+    }
+}
