@@ -29,7 +29,7 @@
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use super::command::Command;
@@ -1209,7 +1209,7 @@ impl Cluster {
                     .is_some_and(|m| m.replicas.contains(&broker))
             })
             .collect();
-        let mut announced = BTreeSet::new();
+        let mut announced = SortedSet::new();
         for partition in &hosted {
             let leaderless = self
                 .partition_metadata(partition)

@@ -20,7 +20,6 @@
 use idb::{
     Database, DatabaseEvent, Factory, KeyPath, KeyRange, ObjectStoreParams, TransactionMode,
 };
-use serde::{Deserialize, Serialize};
 use std::cell::Cell;
 use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
@@ -106,7 +105,38 @@ fn committed(result: idb::TransactionResult) -> Result<(), StorageError> {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A field of a stored row (absent, `undefined` and `null` are all `None`).
+fn field(row: &JsValue, name: &str) -> Option<JsValue> {
+    js_sys::Reflect::get(row, &JsValue::from_str(name))
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_null())
+}
+
+fn text_field(row: &JsValue, name: &str) -> Result<String, String> {
+    field(row, name)
+        .and_then(|v| v.as_string())
+        .ok_or_else(|| format!("no {name} text"))
+}
+
+fn number_field(row: &JsValue, name: &str) -> Result<f64, String> {
+    field(row, name)
+        .and_then(|v| v.as_f64())
+        .ok_or_else(|| format!("no {name} number"))
+}
+
+/// A plain object with the given fields, as IndexedDB stores a row.
+fn js_object(fields: &[(&str, JsValue)]) -> JsValue {
+    let row = js_sys::Object::new();
+    for (name, value) in fields {
+        js_sys::Reflect::set(&row, &JsValue::from_str(name), value)
+            .expect("setting a field of a plain object succeeds");
+    }
+    row.into()
+}
+
+/// A workspace as stored. Rows are plain objects built and read field by field (a
+/// generic converter would be a few KB more of the page for three small row types).
+#[derive(Debug, Clone, PartialEq)]
 pub struct WorkspaceRow {
     pub id: String,
     pub name: String,
@@ -117,14 +147,51 @@ pub struct WorkspaceRow {
     pub created: f64,
     pub updated: f64,
     /// The move the learner was looking at (absent: the session's end).
-    #[serde(default)]
     pub position: Option<f64>,
     /// Entries stored (since storage version 2).
-    #[serde(default)]
     pub entry_count: f64,
     /// Bytes of the stored entries' JSON (since storage version 2).
-    #[serde(default)]
     pub bytes: f64,
+}
+
+impl WorkspaceRow {
+    fn to_js(&self) -> JsValue {
+        let mut fields = vec![
+            ("id", JsValue::from_str(&self.id)),
+            ("name", JsValue::from_str(&self.name)),
+            ("schema_version", JsValue::from(self.schema_version)),
+            ("seed", JsValue::from_f64(self.seed)),
+            ("config", JsValue::from_str(&self.config)),
+            ("created", JsValue::from_f64(self.created)),
+            ("updated", JsValue::from_f64(self.updated)),
+            ("entry_count", JsValue::from_f64(self.entry_count)),
+            ("bytes", JsValue::from_f64(self.bytes)),
+        ];
+        if let Some(position) = self.position {
+            fields.push(("position", JsValue::from_f64(position)));
+        }
+        js_object(&fields)
+    }
+
+    /// A stored row; `entry_count` and `bytes` are 0 in a row of storage version 1.
+    fn from_js(value: &JsValue) -> Result<WorkspaceRow, String> {
+        let schema_version = number_field(value, "schema_version")?;
+        if schema_version.fract() != 0.0 || !(0.0..=f64::from(u32::MAX)).contains(&schema_version) {
+            return Err("schema_version is not a version number".into());
+        }
+        Ok(WorkspaceRow {
+            id: text_field(value, "id")?,
+            name: text_field(value, "name")?,
+            schema_version: schema_version as u32,
+            seed: number_field(value, "seed")?,
+            config: text_field(value, "config")?,
+            created: number_field(value, "created")?,
+            updated: number_field(value, "updated")?,
+            position: field(value, "position").and_then(|v| v.as_f64()),
+            entry_count: number_field(value, "entry_count").unwrap_or(0.0),
+            bytes: number_field(value, "bytes").unwrap_or(0.0),
+        })
+    }
 }
 
 /// A stored checkpoint: the cluster after the workspace's first `entries` entries
@@ -138,62 +205,43 @@ pub struct CheckpointRow {
 }
 
 impl CheckpointRow {
-    /// The row as IndexedDB stores it. Built by hand: the bytes go in as one typed array.
+    /// The row as IndexedDB stores it; the bytes go in as one typed array.
     fn to_js(&self) -> JsValue {
-        let row = js_sys::Object::new();
-        let set = |name: &str, value: &JsValue| {
-            js_sys::Reflect::set(&row, &JsValue::from_str(name), value)
-                .expect("setting a field of a plain object succeeds");
-        };
-        set("workspace", &JsValue::from_str(&self.workspace));
-        set("entries", &JsValue::from_f64(self.entries));
-        set(
-            "checkpoint",
-            &js_sys::Uint8Array::from(self.checkpoint.as_slice()).into(),
-        );
-        set("entries_json", &JsValue::from_str(&self.entries_json));
-        row.into()
+        js_object(&[
+            ("workspace", JsValue::from_str(&self.workspace)),
+            ("entries", JsValue::from_f64(self.entries)),
+            (
+                "checkpoint",
+                js_sys::Uint8Array::from(self.checkpoint.as_slice()).into(),
+            ),
+            ("entries_json", JsValue::from_str(&self.entries_json)),
+        ])
     }
 
     /// A stored row, or what is wrong with it (a row of an older storage version, whose
     /// checkpoint is text, is refused like a damaged one: the entries are replayed instead).
     fn from_js(value: &JsValue) -> Result<CheckpointRow, String> {
-        let field = |name: &str| js_sys::Reflect::get(value, &JsValue::from_str(name)).ok();
-        let text = |name: &str| {
-            field(name)
-                .and_then(|v| v.as_string())
-                .ok_or_else(|| format!("no {name} text"))
-        };
-        let checkpoint = field("checkpoint")
+        let checkpoint = field(value, "checkpoint")
             .and_then(|v| v.dyn_into::<js_sys::Uint8Array>().ok())
             .ok_or("the checkpoint is not binary (an older format)")?;
         Ok(CheckpointRow {
-            workspace: text("workspace")?,
-            entries: field("entries")
-                .and_then(|v| v.as_f64())
-                .ok_or("no entry count")?,
+            workspace: text_field(value, "workspace")?,
+            entries: number_field(value, "entries")?,
             checkpoint: checkpoint.to_vec(),
-            entries_json: text("entries_json")?,
+            entries_json: text_field(value, "entries_json")?,
         })
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct EntryRow {
-    workspace: String,
-    seq: u32,
-    /// The entry as JSON text, in the scenario format.
-    entry: String,
-}
-
-/// A workspace's entry row, as stored.
+/// A workspace's entry row, as stored: `{workspace, seq, entry}`, the entry as JSON text
+/// in the scenario format.
 fn entry_value(workspace: &str, seq: u32, entry: &Entry) -> Result<JsValue, StorageError> {
-    let row = EntryRow {
-        workspace: workspace.to_string(),
-        seq,
-        entry: serde_json::to_string(entry).map_err(|e| StorageError::Failed(e.to_string()))?,
-    };
-    serde_wasm_bindgen::to_value(&row).map_err(|e| StorageError::Failed(e.to_string()))
+    let entry = serde_json::to_string(entry).map_err(|e| StorageError::Failed(e.to_string()))?;
+    Ok(js_object(&[
+        ("workspace", JsValue::from_str(workspace)),
+        ("seq", JsValue::from(seq)),
+        ("entry", JsValue::from_str(&entry)),
+    ]))
 }
 
 /// The keys of a workspace's entries from `from_seq` on.
@@ -300,7 +348,7 @@ impl Storage {
             .await
             .map_err(failed)?;
         for value in rows {
-            let Ok(mut row) = serde_wasm_bindgen::from_value::<WorkspaceRow>(value) else {
+            let Ok(mut row) = WorkspaceRow::from_js(&value) else {
                 continue; // an unreadable row is left exactly as it is
             };
             let stored = entries
@@ -311,11 +359,10 @@ impl Storage {
             row.entry_count = stored.len() as f64;
             row.bytes = stored
                 .into_iter()
-                .filter_map(|v| serde_wasm_bindgen::from_value::<EntryRow>(v).ok())
-                .map(|e| e.entry.len() as f64)
+                .filter_map(|v| text_field(&v, "entry").ok())
+                .map(|entry| entry.len() as f64)
                 .sum();
-            let value = serde_wasm_bindgen::to_value(&row)
-                .map_err(|e| StorageError::Failed(e.to_string()))?;
+            let value = row.to_js();
             workspaces
                 .put(&value, None)
                 .map_err(failed)?
@@ -340,7 +387,7 @@ impl Storage {
             .map_err(failed)?;
         let mut rows: Vec<WorkspaceRow> = values
             .into_iter()
-            .filter_map(|v| serde_wasm_bindgen::from_value(v).ok())
+            .filter_map(|v| WorkspaceRow::from_js(&v).ok())
             .collect();
         rows.sort_by(|a, b| b.updated.total_cmp(&a.updated));
         Ok(rows)
@@ -370,8 +417,7 @@ impl Storage {
                     .map_err(failed)?,
             );
         }
-        let value =
-            serde_wasm_bindgen::to_value(row).map_err(|e| StorageError::Failed(e.to_string()))?;
+        let value = row.to_js();
         transaction
             .object_store(WORKSPACES)
             .map_err(failed)?
@@ -403,21 +449,11 @@ impl Storage {
     }
 
     pub async fn workspace(&self, id: &str) -> Result<Option<WorkspaceRow>, StorageError> {
-        self.get_row(WORKSPACES, id, "workspace").await
-    }
-
-    /// The row with key `key` in `store_name`, read in a transaction of its own.
-    async fn get_row<T: serde::de::DeserializeOwned>(
-        &self,
-        store_name: &str,
-        key: &str,
-        what: &str,
-    ) -> Result<Option<T>, StorageError> {
-        self.get_value(store_name, key)
+        self.get_value(WORKSPACES, id)
             .await?
             .map(|v| {
-                serde_wasm_bindgen::from_value(v)
-                    .map_err(|e| StorageError::Corrupt(format!("{what} {key}: {e}")))
+                WorkspaceRow::from_js(&v)
+                    .map_err(|e| StorageError::Corrupt(format!("workspace {id}: {e}")))
             })
             .transpose()
     }
@@ -441,16 +477,9 @@ impl Storage {
             .map_err(failed)
     }
 
-    /// Writes a row (create or replace) in its own transaction.
-    async fn put_row<T: Serialize>(&self, store_name: &str, row: &T) -> Result<(), StorageError> {
-        let value =
-            serde_wasm_bindgen::to_value(row).map_err(|e| StorageError::Failed(e.to_string()))?;
-        self.write_one(store_name, &value, Write::Put).await
-    }
-
     /// Writes a workspace row (create or update) in its own transaction.
     pub async fn put_workspace(&self, row: &WorkspaceRow) -> Result<(), StorageError> {
-        self.put_row(WORKSPACES, row).await
+        self.write_one(WORKSPACES, &row.to_js(), Write::Put).await
     }
 
     /// Appends entry number `seq` of a workspace, in its own transaction, and returns once

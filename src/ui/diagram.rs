@@ -13,7 +13,7 @@ use yew::prelude::*;
 use super::inspector::Selection;
 use crate::broker::controller::ControllerMode;
 use crate::broker::ids::Node;
-use crate::broker::sorted_map::SortedMap;
+use crate::broker::sorted_map::{SortedMap, SortedSet};
 use crate::broker::view::{BrokerView, ClusterView, InFlightView, ReplicaView};
 use crate::number::decimal;
 
@@ -126,7 +126,7 @@ impl Layout {
         let brokers_bottom = y;
         let mut group_boxes = Vec::new();
         let mut gy = BROKERS_TOP;
-        let mut placed = std::collections::BTreeSet::new();
+        let mut placed = SortedSet::new();
         for group in &view.groups {
             let members: Vec<_> = view
                 .consumers
