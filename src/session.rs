@@ -3,7 +3,7 @@
 //! session a new workspace starts with.
 
 use crate::broker::view::ClusterView;
-use crate::broker::{ClusterConfig, Command, Event};
+use crate::broker::{ClusterConfig, Command};
 use crate::scenario::{ClockEntry, Entry, Pushed, Scenario, ScenarioError, Timeline};
 
 /// The topic a new workspace starts with.
@@ -96,13 +96,30 @@ pub fn step_forward(timeline: &mut Timeline, auto_consume: bool) -> Result<Stepp
     })
 }
 
+/// One line of the narration: the sentence the core wrote for an event, with the move it
+/// belongs to and the cluster time it happened at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NarrationLine {
+    pub at: u64,
+    pub tick: u64,
+    pub text: String,
+}
+
 /// The events the narration shows: the newest `max` up to the current move, and the index
 /// of the first of them in the whole history.
-pub fn narration_lines(timeline: &Timeline, max: usize) -> (usize, Vec<(u64, Event)>) {
+pub fn narration_lines(timeline: &Timeline, max: usize) -> (usize, Vec<NarrationLine>) {
     let history = timeline.history();
     let end = history.partition_point(|(at, _)| *at <= timeline.position());
     let start = end.saturating_sub(max);
-    (start, history[start..end].to_vec())
+    let lines = history[start..end]
+        .iter()
+        .map(|(at, event)| NarrationLine {
+            at: *at,
+            tick: event.tick,
+            text: event.text.clone(),
+        })
+        .collect();
+    (start, lines)
 }
 
 #[cfg(test)]

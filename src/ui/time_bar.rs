@@ -4,8 +4,8 @@
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-use crate::broker::Event;
 use crate::number::decimal;
+use crate::session::NarrationLine;
 
 /// Playback speeds, as multiples of one hop per [`BASE_HOP_MS`].
 pub const SPEEDS: [f64; 7] = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0];
@@ -82,8 +82,8 @@ pub fn time_bar(props: &TimeBarProps) -> Html {
 
 #[derive(Properties, PartialEq)]
 pub struct NarrationProps {
-    /// The newest events up to the current move, each with its move.
-    pub lines: Vec<(u64, Event)>,
+    /// The newest events up to the current move.
+    pub lines: Vec<NarrationLine>,
     /// The index of the first line in the whole history (keys the list items).
     pub first_index: usize,
     pub position: u64,
@@ -102,16 +102,16 @@ pub fn narration(props: &NarrationProps) -> Html {
         // Newest first in the DOM, shown bottom-up by CSS (column-reverse): the list stays
         // scrolled to the newest line without reading layout on every step.
         <ol class="narration" aria-label="What happened" reversed=true>
-            { for props.lines.iter().enumerate().rev().map(|(index, (at, event))| {
+            { for props.lines.iter().enumerate().rev().map(|(index, line)| {
+                let at = line.at;
                 let onclick = {
                     let on_seek = props.on_seek.clone();
-                    let at = *at;
                     Callback::from(move |_| on_seek.emit(at))
                 };
                 html! {
-                    <li key={props.first_index + index} class={classes!((*at == props.position).then_some("current"))}>
+                    <li key={props.first_index + index} class={classes!((at == props.position).then_some("current"))}>
                         <button type="button" class="link" {onclick} title="Go to this moment">
-                            <span class="tick">{ format!("#{at} t={}", event.tick) }</span>{ " " }{ &event.text }
+                            <span class="tick">{ format!("#{at} t={}", line.tick) }</span>{ " " }{ &line.text }
                         </button>
                     </li>
                 }
