@@ -167,6 +167,43 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// The command's `"type"` in the scenario format (serde's snake_case variant name).
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Command::CreateTopic { .. } => "create_topic",
+            Command::DeleteTopic { .. } => "delete_topic",
+            Command::AlterTopicConfig { .. } => "alter_topic_config",
+            Command::AddProducer { .. } => "add_producer",
+            Command::Produce { .. } => "produce",
+            Command::AddBroker => "add_broker",
+            Command::CrashBroker { .. } => "crash_broker",
+            Command::RestartBroker { .. } => "restart_broker",
+            Command::CrashController { .. } => "crash_controller",
+            Command::RestartController { .. } => "restart_controller",
+            Command::CutLink { .. } => "cut_link",
+            Command::HealLink { .. } => "heal_link",
+            Command::SetLinkLatency { .. } => "set_link_latency",
+            Command::ElectPreferredLeader { .. } => "elect_preferred_leader",
+            Command::AdvanceClock { .. } => "advance_clock",
+            Command::AddConsumer { .. } => "add_consumer",
+            Command::Subscribe { .. } => "subscribe",
+            Command::Assign { .. } => "assign",
+            Command::Poll { .. } => "poll",
+            Command::Seek { .. } => "seek",
+            Command::Commit { .. } => "commit",
+            Command::CloseConsumer { .. } => "close_consumer",
+            Command::CrashConsumer { .. } => "crash_consumer",
+            Command::RestartConsumer { .. } => "restart_consumer",
+            Command::SetFailureRule { .. } => "set_failure_rule",
+            Command::MarkPoison { .. } => "mark_poison",
+            Command::SetErrorHandling { .. } => "set_error_handling",
+            Command::DeleteGroup { .. } => "delete_group",
+            Command::Redrive { .. } => "redrive",
+        }
+    }
+}
+
 fn yes() -> bool {
     true
 }

@@ -3,7 +3,7 @@
 //!
 //! The format is serde's internally tagged form of [`Command`] and [`ClockEntry`]: the
 //! variant's snake_case name under `"type"`, its fields beside it, absent fields taking their
-//! defaults. Writing uses the derived `Serialize`. Reading is done here, field by field, with
+//! defaults. Writing is `to_json.rs`'s. Reading is done here, field by field, with
 //! [`FromJson`]: serde's derived readers (a tagged enum of 29 variants buffers each entry
 //! and carries two visitors per variant, every config struct its own visitor) were about a
 //! tenth of the page's download. A property test checks that this reader and the derived

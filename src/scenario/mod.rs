@@ -12,6 +12,7 @@ mod entry_format;
 mod from_json;
 mod share_link;
 mod timeline;
+mod to_json;
 
 pub use from_json::FromJson;
 pub use share_link::{
@@ -21,6 +22,7 @@ pub use share_link::{
 pub use timeline::{
     Checkpoint, Pushed, Timeline, SNAPSHOT_INTERVAL, SNAPSHOT_QUEUE_BASE, SNAPSHOT_RECORDS,
 };
+pub use to_json::ToJson;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -65,6 +67,21 @@ impl<'de> Deserialize<'de> for Entry {
     }
 }
 
+impl Entry {
+    /// One entry from its JSON text (as stored, one entry per row).
+    pub fn from_json_text(text: &str) -> Result<Entry, String> {
+        let value: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        entry_from_value(&value)
+    }
+
+    /// A JSON array of entries, as [`ToJson`] writes a slice of them.
+    pub fn list_from_json_text(text: &str) -> Result<Vec<Entry>, String> {
+        let value: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let items = value.as_array().ok_or("the entries are not a JSON array")?;
+        items.iter().map(entry_from_value).collect()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scenario {
     pub version: u32,
@@ -79,11 +96,6 @@ pub struct Scenario {
     /// it, so the picture opens where it was left.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub position: Option<u64>,
-}
-
-/// `value` as one line of JSON.
-fn compact<T: Serialize + ?Sized>(value: &T) -> String {
-    serde_json::to_string(value).expect("scenario values always serialize")
 }
 
 /// A problem with a scenario file, saying where.
@@ -218,23 +230,22 @@ impl Scenario {
     }
 
     /// The scenario as an exported file: the header's fields one per line, then one entry
-    /// per line (the layout of the files in `tests/scenarios`). Written by hand rather than
-    /// with `to_string_pretty`, which would bring a second copy of every command's
-    /// serializer into the page.
+    /// per line (the layout of the files in `tests/scenarios`), each line as serde's
+    /// compact writer would write it ([`ToJson`]).
     pub fn to_json(&self) -> String {
         let mut out = format!("{{\n  \"version\": {},\n", self.version);
         if let Some(name) = &self.name {
-            out += &format!("  \"name\": {},\n", compact(name));
+            out += &format!("  \"name\": {},\n", name.to_json_string());
         }
         out += &format!("  \"seed\": {},\n", self.seed);
-        out += &format!("  \"config\": {},\n", compact(&self.config));
+        out += &format!("  \"config\": {},\n", self.config.to_json_string());
         if let Some(position) = self.position {
             out += &format!("  \"position\": {position},\n");
         }
         out += "  \"entries\": [";
         for (index, entry) in self.entries.iter().enumerate() {
             out += if index == 0 { "\n    " } else { ",\n    " };
-            out += &compact(entry);
+            entry.write_json(&mut out);
         }
         out += if self.entries.is_empty() {
             "]\n}\n"

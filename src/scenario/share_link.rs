@@ -71,7 +71,7 @@ pub fn import(text: &str) -> Result<Timeline, ImportError> {
 /// The share link fragment for a scenario, or `None` when it would be longer than
 /// [`MAX_SHARE_CHARS`].
 pub fn share_fragment(scenario: &Scenario) -> Option<String> {
-    let json = serde_json::to_string(scenario).expect("a scenario always serializes");
+    let json = scenario.to_json();
     let deflated = miniz_oxide::deflate::compress_to_vec(json.as_bytes(), 9);
     let fragment = format!("{SHARE_PREFIX}{}", URL_SAFE_NO_PAD.encode(deflated));
     (fragment.len() <= MAX_SHARE_CHARS).then_some(fragment)

@@ -25,7 +25,7 @@ use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::broker::ClusterConfig;
-use crate::scenario::{Checkpoint, Entry, FromJson, Scenario, SCENARIO_VERSION};
+use crate::scenario::{Checkpoint, Entry, FromJson, Scenario, ToJson, SCENARIO_VERSION};
 
 /// The IndexedDB schema version (object stores and their shapes).
 ///
@@ -236,7 +236,7 @@ impl CheckpointRow {
 /// A workspace's entry row, as stored: `{workspace, seq, entry}`, the entry as JSON text
 /// in the scenario format.
 fn entry_value(workspace: &str, seq: u32, entry: &Entry) -> Result<JsValue, StorageError> {
-    let entry = serde_json::to_string(entry).map_err(|e| StorageError::Failed(e.to_string()))?;
+    let entry = entry.to_json_string();
     Ok(js_object(&[
         ("workspace", JsValue::from_str(workspace)),
         ("seq", JsValue::from(seq)),
@@ -609,7 +609,7 @@ impl Storage {
                 let text = field(&value, "entry")
                     .and_then(|e| e.as_string())
                     .ok_or_else(|| StorageError::Corrupt(format!("entry {index} has no text")))?;
-                serde_json::from_str(&text)
+                Entry::from_json_text(&text)
                     .map_err(|e| StorageError::Corrupt(format!("entry {index}: {e}")))
             })
             .collect()
@@ -638,8 +638,7 @@ impl Storage {
         let Some(mut scenario) = self.scenario_header(id).await? else {
             return Ok(None);
         };
-        let mut entries: Vec<Entry> =
-            serde_json::from_str(&row.entries_json).map_err(|e| corrupt(e.to_string()))?;
+        let mut entries = Entry::list_from_json_text(&row.entries_json).map_err(corrupt)?;
         if entries.len() as f64 != row.entries {
             return Err(corrupt(format!(
                 "{} entries, not {}",

@@ -10,7 +10,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
-use crate::scenario::{open_share_fragment, Entry, Scenario, Timeline};
+use crate::scenario::{open_share_fragment, Entry, Scenario, Timeline, ToJson};
 use crate::storage::{now_ms, CheckpointRow, Storage, WorkspaceRow};
 
 /// The IndexedDB database the page uses.
@@ -180,7 +180,7 @@ fn workspace_row(
         name: scenario.name.clone().unwrap_or_default(),
         schema_version: scenario.version,
         seed: scenario.seed as f64,
-        config: serde_json::to_string(&scenario.config).expect("configs serialize"),
+        config: scenario.config.to_json_string(),
         created,
         updated: now_ms(),
         position: position.map(|p| p as f64),
@@ -190,7 +190,7 @@ fn workspace_row(
 }
 
 fn entry_size(entry: &Entry) -> usize {
-    serde_json::to_string(entry).map_or(0, |json| json.len())
+    entry.to_json_string().len()
 }
 
 /// Does the queued writes in order; the first failure stops saving (the page goes on in
@@ -288,7 +288,7 @@ pub fn checkpoint_row(workspace: &str, timeline: &Timeline) -> Option<Checkpoint
         workspace: workspace.to_string(),
         entries: checkpoint.entries as f64,
         checkpoint: checkpoint.to_bytes(),
-        entries_json: serde_json::to_string(entries).expect("entries serialize"),
+        entries_json: entries.to_json_string(),
     })
 }
 
