@@ -96,6 +96,17 @@ pub fn step_forward(timeline: &mut Timeline, auto_consume: bool) -> Result<Stepp
     })
 }
 
+/// What the page says about the moment shown: the last sentence written up to it (the
+/// current move's, as the narration marks it), or that nothing has happened yet.
+pub fn moment_summary(timeline: &Timeline) -> String {
+    let history = timeline.history();
+    let end = history.partition_point(|(at, _)| *at <= timeline.position());
+    match history[..end].last() {
+        Some((_, event)) => event.text.clone(),
+        None => "The start of the session: nothing has happened yet.".into(),
+    }
+}
+
 /// One line of the narration: the sentence the core wrote for an event, with the move it
 /// belongs to and the cluster time it happened at.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,6 +136,44 @@ pub fn narration_lines(timeline: &Timeline, max: usize) -> (usize, Vec<Narration
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_moment_summary_follows_the_position() {
+        let mut scenario = starter_scenario(1);
+        scenario.entries.push(Entry::Command(Command::Produce {
+            producer: 1,
+            topic: STARTER_TOPIC.into(),
+            key: Some("alice".into()),
+            value: Some("pizza".into()),
+            headers: vec![],
+            partition: None,
+            count: 1,
+        }));
+        let mut timeline = Timeline::new(scenario).unwrap();
+        timeline
+            .push(Entry::Clock(ClockEntry::RunUntilIdle))
+            .unwrap();
+        let last = timeline.history().last().unwrap().1.text.clone();
+        assert_eq!(moment_summary(&timeline), last);
+        timeline.step_back().unwrap();
+        let position = timeline.position();
+        let expected = timeline
+            .history()
+            .iter()
+            .rev()
+            .find(|(at, _)| *at <= position)
+            .unwrap()
+            .1
+            .text
+            .clone();
+        assert_eq!(moment_summary(&timeline), expected);
+        assert_ne!(expected, last);
+        timeline.seek(0).unwrap();
+        assert_eq!(
+            moment_summary(&timeline),
+            "The start of the session: nothing has happened yet."
+        );
+    }
 
     #[test]
     fn stepping_forward_at_the_end_delivers_one_hop_then_stands_still() {

@@ -25,7 +25,8 @@ use crate::scenario::{
     MAX_IMPORT_BYTES, MAX_SHARE_CHARS,
 };
 use crate::session::{
-    narration_lines, starter_scenario, starter_scenario_with, step_forward, Stepped, STARTER_TOPIC,
+    moment_summary, narration_lines, starter_scenario, starter_scenario_with, step_forward,
+    Stepped, STARTER_TOPIC,
 };
 use crate::storage::{Storage, WorkspaceRow};
 use controls::{Controls, Names};
@@ -370,6 +371,15 @@ pub fn app() -> Html {
                 return;
             };
             let mut pushed = Vec::new();
+            // A move in time says what happened at the moment now shown (the line the
+            // narration marks), unless stepping found nothing to do.
+            let mut moved = matches!(
+                action,
+                TimeAction::StepBack
+                    | TimeAction::Seek(_)
+                    | TimeAction::StepForward
+                    | TimeAction::RunUntilIdle
+            );
             let result = match action {
                 TimeAction::StepBack => timeline.step_back(),
                 TimeAction::Seek(position) => timeline.seek(position),
@@ -379,6 +389,7 @@ pub fn app() -> Html {
                         Stepped::Replayed => {}
                         Stepped::Idle => {
                             playing.set(false);
+                            moved = false;
                             notice.set(Some(idle_notice(timeline.cluster())));
                         }
                     })
@@ -401,8 +412,10 @@ pub fn app() -> Html {
                     Ok(())
                 }
             };
-            if let Err(error) = result {
-                notice.set(Some(error.to_string()));
+            match result {
+                Err(error) => notice.set(Some(error.to_string())),
+                Ok(()) if moved => notice.set(Some(moment_summary(timeline))),
+                Ok(()) => {}
             }
             drop(guard);
             save.emit(pushed);

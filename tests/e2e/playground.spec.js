@@ -146,6 +146,11 @@ test('stepping back shows the previous picture exactly, and a reload keeps the m
   await page.keyboard.press('ArrowLeft');
   await expect(clock(page)).toHaveText(new RegExp(`^${before[2]} `));
   expect(await picture(page)).toEqual(before);
+  // The line above the diagram says what happened at this moment: the narration's newest
+  // line up to it, not what happened later.
+  const narration = page.getByRole('list', { name: 'What happened' });
+  const newest = (await narration.getByRole('button').first().textContent()).replace(/^#\d+ t=\d+ /, '');
+  await expect(page.getByRole('region', { name: 'Cluster' }).getByRole('status')).toHaveText(newest);
   await page.reload();
   await expect(clock(page)).toHaveText(new RegExp(`^${before[2]} `));
   expect(await picture(page)).toEqual(before);
