@@ -137,8 +137,8 @@ pub fn narration_lines(timeline: &Timeline, max: usize) -> (usize, Vec<Narration
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_moment_summary_follows_the_position() {
+    /// The starter session with one record sent (not yet delivered).
+    fn starter_with_one_record() -> Timeline {
         let mut scenario = starter_scenario(1);
         scenario.entries.push(Entry::Command(Command::Produce {
             producer: 1,
@@ -149,7 +149,12 @@ mod tests {
             partition: None,
             count: 1,
         }));
-        let mut timeline = Timeline::new(scenario).unwrap();
+        Timeline::new(scenario).unwrap()
+    }
+
+    #[test]
+    fn the_moment_summary_follows_the_position() {
+        let mut timeline = starter_with_one_record();
         timeline
             .push(Entry::Clock(ClockEntry::RunUntilIdle))
             .unwrap();
@@ -177,17 +182,7 @@ mod tests {
 
     #[test]
     fn stepping_forward_at_the_end_delivers_one_hop_then_stands_still() {
-        let mut scenario = starter_scenario(1);
-        scenario.entries.push(Entry::Command(Command::Produce {
-            producer: 1,
-            topic: STARTER_TOPIC.into(),
-            key: Some("alice".into()),
-            value: Some("pizza".into()),
-            headers: vec![],
-            partition: None,
-            count: 1,
-        }));
-        let mut timeline = Timeline::new(scenario).unwrap();
+        let mut timeline = starter_with_one_record();
         let mut hops = 0;
         loop {
             match step_forward(&mut timeline, false).unwrap() {
