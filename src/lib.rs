@@ -6,6 +6,7 @@
 //! * `storage` and `ui` (wasm only) — IndexedDB persistence and the Yew app.
 
 pub mod broker;
+pub mod json;
 /// Decimal numbers for the page, without the float formatter.
 pub mod number;
 pub mod scenario;

@@ -609,7 +609,7 @@ mod no_panics {
             let written = serde_json::to_value(&command).unwrap();
             prop_assert_eq!(read(&written).ok(), Some(Entry::Command(command.clone())));
             // The page's writer gives the same text as serde's, byte for byte.
-            use kafka_playground::scenario::ToJson;
+            use kafka_playground::json::ToJson;
             prop_assert_eq!(command.to_json_string(), serde_json::to_string(&command).unwrap());
             let mut fields = written.as_object().unwrap().clone();
             let names: Vec<String> = fields.keys().filter(|k| *k != "type").cloned().collect();

@@ -12,7 +12,6 @@
 
 use serde_json::Value;
 
-use super::from_json::{self, invalid_type, unknown_variant, variant, FromJson};
 use super::{ClockEntry, Entry};
 use crate::broker::assignor::Strategy;
 use crate::broker::consumer::{AutoOffsetReset, ConsumerConfig, FailureRule};
@@ -22,6 +21,7 @@ use crate::broker::partitioner::NullKeyStrategy;
 use crate::broker::producer::{Acks, ProducerConfig};
 use crate::broker::topic::{CleanupPolicy, TopicConfig};
 use crate::broker::{ClusterConfig, Command, Node};
+use crate::json::{self as from_json, invalid_type, unknown_variant, variant, FromJson};
 
 /// The entry that `value` describes, or what is wrong with it, naming the entry's type and
 /// the field.

@@ -9,12 +9,10 @@
 //! delivers everything in flight.
 
 mod entry_format;
-mod from_json;
 mod share_link;
 mod timeline;
 mod to_json;
 
-pub use from_json::FromJson;
 pub use share_link::{
     import, is_share_fragment, open_share_fragment, share_fragment, ImportError, MAX_IMPORT_BYTES,
     MAX_SHARE_CHARS,
@@ -22,7 +20,6 @@ pub use share_link::{
 pub use timeline::{
     Checkpoint, Pushed, Timeline, SNAPSHOT_INTERVAL, SNAPSHOT_QUEUE_BASE, SNAPSHOT_RECORDS,
 };
-pub use to_json::ToJson;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -30,6 +27,7 @@ use serde_json::Value;
 use entry_format::entry_from_value;
 
 use crate::broker::{BrokerError, Cluster, ClusterConfig, Command, Event};
+use crate::json::{FromJson, ToJson};
 
 /// The format version this build writes and reads.
 pub const SCENARIO_VERSION: u32 = 1;

@@ -25,7 +25,8 @@ use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::broker::ClusterConfig;
-use crate::scenario::{Checkpoint, Entry, FromJson, Scenario, ToJson, SCENARIO_VERSION};
+use crate::json::{FromJson, ToJson};
+use crate::scenario::{Checkpoint, Entry, Scenario, SCENARIO_VERSION};
 
 /// The IndexedDB schema version (object stores and their shapes).
 ///

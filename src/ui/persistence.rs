@@ -10,7 +10,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
-use crate::scenario::{open_share_fragment, Entry, Scenario, Timeline, ToJson};
+use crate::json::ToJson;
+use crate::scenario::{open_share_fragment, Entry, Scenario, Timeline};
 use crate::storage::{now_ms, CheckpointRow, Storage, WorkspaceRow};
 
 /// The IndexedDB database the page uses.

@@ -1,17 +1,13 @@
-//! Typed values read out of parsed JSON, by hand.
-//!
-//! The scenario format (`docs/scenario-format.md`) is what serde's derives for the core's
-//! types write. Reading it back with those derives would put one generated visitor per
-//! type and field into the page; [`FromJson`] reads the same shapes from a
-//! [`serde_json::Value`] with a few shared helpers, and says what is wrong in serde's words
-//! (`invalid type: string "three", expected u32`). Tests here and in `entry_format.rs`
-//! check that both readers accept the same documents and read them the same way.
+//! Reading typed values out of parsed JSON: [`FromJson`] with its impls for numbers,
+//! strings, options, lists, pairs and string maps, [`Fields`] for objects, [`variant`] for
+//! enums by name. Errors are serde's words (`invalid type: string "three", expected u32`),
+//! and the tests here check them against serde's own.
 
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-/// A value that can be read from JSON in the scenario format.
+/// A value that can be read from JSON.
 pub trait FromJson: Sized {
     fn from_json(value: &Value) -> Result<Self, String>;
 }
