@@ -31,10 +31,12 @@
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::cmp::Ordering;
 
 use super::ids::TopicPartition;
 use super::sorted_map::{SortedMap, SortedSet};
+use crate::json::{variant, write_string, FromJson, ToJson};
 
 /// One member's part of a JoinGroup: who it is and what it subscribes to.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
@@ -363,6 +365,26 @@ pub enum Strategy {
     Sticky,
     #[serde(rename = "cooperative-sticky")]
     CooperativeSticky,
+}
+
+/// The name in `partition.assignment.strategy`, in the scenario format and in the group
+/// records the coordinator stores.
+impl ToJson for Strategy {
+    fn write_json(&self, out: &mut String) {
+        write_string(out, self.name());
+    }
+}
+
+impl FromJson for Strategy {
+    fn from_json(value: &Value) -> Result<Self, String> {
+        let all = [
+            Strategy::Range,
+            Strategy::RoundRobin,
+            Strategy::Sticky,
+            Strategy::CooperativeSticky,
+        ];
+        variant(value, &all.map(|s| (s.name(), s)))
+    }
 }
 
 impl Strategy {

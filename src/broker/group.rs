@@ -18,7 +18,7 @@
 //! when its broker dies.
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -32,6 +32,7 @@ use super::network::{Payload, QueueKey, Timer};
 use super::partition::{CoordinatorWaiter, ParkedCommit, ParkedProduce, ReplicaRole};
 use super::producer::Acks;
 use super::sorted_map::{SortedMap, SortedSet};
+use crate::json::{unknown_variant, Fields, FromJson, Object, ToJson};
 
 /// Kafka's internal topic of committed offsets and group metadata.
 pub const OFFSETS_TOPIC: &str = "__consumer_offsets";
@@ -259,9 +260,10 @@ impl Group {
     }
 }
 
-/// A record key in `__consumer_offsets`, written as JSON so a learner can read it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+/// A record key in `__consumer_offsets`, written as JSON so a learner can read it:
+/// `{"type":"offset","group":"billing","topic":"orders","partition":0}` or
+/// `{"type":"group","group":"billing"}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum OffsetsKey {
     /// `OffsetCommitKey`.
     Offset {
@@ -273,13 +275,15 @@ enum OffsetsKey {
     Group { group: String },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// `{"offset":6,"commit_tick":5017}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct OffsetCommitValue {
     offset: u64,
     commit_tick: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The group's generation, protocol, leader and members.
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct GroupMetadataValue {
     generation: i32,
     protocol: Option<Strategy>,
@@ -287,7 +291,7 @@ struct GroupMetadataValue {
     members: Vec<StoredMember>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct StoredMember {
     member_id: String,
     group_instance_id: Option<String>,
@@ -297,6 +301,120 @@ struct StoredMember {
     assignment: Vec<TopicPartition>,
     session_timeout_ms: u64,
     rebalance_timeout_ms: u64,
+}
+
+impl ToJson for OffsetsKey {
+    fn write_json(&self, out: &mut String) {
+        match self {
+            OffsetsKey::Offset {
+                group,
+                topic,
+                partition,
+            } => Object::tagged(out, "offset")
+                .field("group", group)
+                .field("topic", topic)
+                .field("partition", partition)
+                .end(),
+            OffsetsKey::Group { group } => Object::tagged(out, "group").field("group", group).end(),
+        }
+    }
+}
+
+impl FromJson for OffsetsKey {
+    fn from_json(value: &Value) -> Result<Self, String> {
+        let fields = Fields::of(value, "an offsets key")?;
+        match fields.required::<String>("type")?.as_str() {
+            "offset" => Ok(OffsetsKey::Offset {
+                group: fields.required("group")?,
+                topic: fields.required("topic")?,
+                partition: fields.required("partition")?,
+            }),
+            "group" => Ok(OffsetsKey::Group {
+                group: fields.required("group")?,
+            }),
+            other => Err(unknown_variant(other, ["offset", "group"].into_iter())),
+        }
+    }
+}
+
+impl ToJson for OffsetCommitValue {
+    fn write_json(&self, out: &mut String) {
+        Object::new(out)
+            .field("offset", &self.offset)
+            .field("commit_tick", &self.commit_tick)
+            .end();
+    }
+}
+
+impl FromJson for OffsetCommitValue {
+    fn from_json(value: &Value) -> Result<Self, String> {
+        let fields = Fields::of(value, "an offset commit")?;
+        Ok(OffsetCommitValue {
+            offset: fields.required("offset")?,
+            commit_tick: fields.required("commit_tick")?,
+        })
+    }
+}
+
+impl ToJson for GroupMetadataValue {
+    fn write_json(&self, out: &mut String) {
+        Object::new(out)
+            .field("generation", &self.generation)
+            .field("protocol", &self.protocol)
+            .field("leader", &self.leader)
+            .field("members", &self.members)
+            .end();
+    }
+}
+
+impl FromJson for GroupMetadataValue {
+    fn from_json(value: &Value) -> Result<Self, String> {
+        let fields = Fields::of(value, "group metadata")?;
+        Ok(GroupMetadataValue {
+            generation: fields.required("generation")?,
+            protocol: fields.required("protocol")?,
+            leader: fields.required("leader")?,
+            members: fields.required("members")?,
+        })
+    }
+}
+
+impl ToJson for StoredMember {
+    fn write_json(&self, out: &mut String) {
+        Object::new(out)
+            .field("member_id", &self.member_id)
+            .field("group_instance_id", &self.group_instance_id)
+            .field("consumer", &self.consumer)
+            .field("protocols", &self.protocols)
+            .field("topics", &self.topics)
+            .field("assignment", &self.assignment)
+            .field("session_timeout_ms", &self.session_timeout_ms)
+            .field("rebalance_timeout_ms", &self.rebalance_timeout_ms)
+            .end();
+    }
+}
+
+impl FromJson for StoredMember {
+    fn from_json(value: &Value) -> Result<Self, String> {
+        let fields = Fields::of(value, "a stored member")?;
+        Ok(StoredMember {
+            member_id: fields.required("member_id")?,
+            group_instance_id: fields.required("group_instance_id")?,
+            consumer: fields.required("consumer")?,
+            protocols: fields.required("protocols")?,
+            topics: fields.required("topics")?,
+            assignment: fields.required("assignment")?,
+            session_timeout_ms: fields.required("session_timeout_ms")?,
+            rebalance_timeout_ms: fields.required("rebalance_timeout_ms")?,
+        })
+    }
+}
+
+/// A record's key or value read back, if it is one of the coordinator's (a record a
+/// learner produced into `__consumer_offsets` by hand is not, and is skipped).
+fn read_record<T: FromJson>(text: &str) -> Option<T> {
+    let value: Value = serde_json::from_str(text).ok()?;
+    T::from_json(&value).ok()
 }
 
 fn offsets_partition(cluster: &Cluster, group: &str) -> TopicPartition {
@@ -1504,11 +1622,7 @@ impl Cluster {
         };
         let mut groups: SortedMap<String, Group> = SortedMap::new();
         for record in replica.log.records() {
-            let Some(key) = record
-                .key
-                .as_deref()
-                .and_then(|k| serde_json::from_str::<OffsetsKey>(k).ok())
-            else {
+            let Some(key) = record.key.as_deref().and_then(read_record::<OffsetsKey>) else {
                 continue;
             };
             match key {
@@ -1524,7 +1638,7 @@ impl Cluster {
                     match record
                         .value
                         .as_deref()
-                        .and_then(|v| serde_json::from_str::<OffsetCommitValue>(v).ok())
+                        .and_then(read_record::<OffsetCommitValue>)
                     {
                         Some(value) => g.offsets.insert(tp, value.offset),
                         None => g.offsets.remove(&tp),
@@ -1541,7 +1655,7 @@ impl Cluster {
                     if let Some(value) = record
                         .value
                         .as_deref()
-                        .and_then(|v| serde_json::from_str::<GroupMetadataValue>(v).ok())
+                        .and_then(read_record::<GroupMetadataValue>)
                     {
                         g.generation = value.generation;
                         g.protocol = value.protocol;
@@ -1665,13 +1779,62 @@ impl Cluster {
     }
 }
 
-fn to_json<T: Serialize>(value: &T) -> String {
-    serde_json::to_string(value).expect("plain data serializes")
+fn to_json<T: ToJson>(value: &T) -> String {
+    value.to_json_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_coordinators_records_read_back_as_written() {
+        let key = OffsetsKey::Offset {
+            group: "billing".into(),
+            topic: "orders".into(),
+            partition: 2,
+        };
+        assert_eq!(
+            to_json(&key),
+            r#"{"type":"offset","group":"billing","topic":"orders","partition":2}"#
+        );
+        assert_eq!(read_record::<OffsetsKey>(&to_json(&key)), Some(key));
+        let commit = OffsetCommitValue {
+            offset: 6,
+            commit_tick: 5017,
+        };
+        assert_eq!(to_json(&commit), r#"{"offset":6,"commit_tick":5017}"#);
+        assert_eq!(read_record(&to_json(&commit)), Some(commit));
+        let group = GroupMetadataValue {
+            generation: 3,
+            protocol: Some(Strategy::CooperativeSticky),
+            leader: Some("consumer-1-a".into()),
+            members: vec![StoredMember {
+                member_id: "consumer-1-a".into(),
+                group_instance_id: None,
+                consumer: 1,
+                protocols: vec![Strategy::Range, Strategy::CooperativeSticky],
+                topics: vec!["orders".into()],
+                assignment: vec![TopicPartition::new("orders", 0)],
+                session_timeout_ms: 45_000,
+                rebalance_timeout_ms: 300_000,
+            }],
+        };
+        assert_eq!(
+            to_json(&group),
+            concat!(
+                r#"{"generation":3,"protocol":"cooperative-sticky","leader":"consumer-1-a","#,
+                r#""members":[{"member_id":"consumer-1-a","group_instance_id":null,"consumer":1,"#,
+                r#""protocols":["range","cooperative-sticky"],"topics":["orders"],"#,
+                r#""assignment":[{"topic":"orders","partition":0}],"#,
+                r#""session_timeout_ms":45000,"rebalance_timeout_ms":300000}]}"#
+            )
+        );
+        assert_eq!(read_record(&to_json(&group)), Some(group));
+        // A record a learner produced into the topic by hand is not the coordinator's.
+        assert_eq!(read_record::<OffsetsKey>("hello"), None);
+        assert_eq!(read_record::<OffsetsKey>(r#"{"type":"lunch"}"#), None);
+    }
 
     #[test]
     fn java_hash_codes_match_the_jdk() {

@@ -2,7 +2,10 @@
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::fmt;
+
+use crate::json::{Fields, FromJson, Object, ToJson};
 
 /// Kafka's `broker.id` / `node.id`. The playground numbers brokers from 1.
 pub type BrokerId = u32;
@@ -59,6 +62,26 @@ impl fmt::Display for Node {
 pub struct TopicPartition {
     pub topic: String,
     pub partition: u32,
+}
+
+/// `{"topic": "orders", "partition": 1}`, as the coordinator's group records hold it.
+impl ToJson for TopicPartition {
+    fn write_json(&self, out: &mut String) {
+        Object::new(out)
+            .field("topic", &self.topic)
+            .field("partition", &self.partition)
+            .end();
+    }
+}
+
+impl FromJson for TopicPartition {
+    fn from_json(value: &Value) -> Result<Self, String> {
+        let fields = Fields::of(value, "struct TopicPartition")?;
+        Ok(TopicPartition {
+            topic: fields.required("topic")?,
+            partition: fields.required("partition")?,
+        })
+    }
 }
 
 impl TopicPartition {

@@ -56,6 +56,12 @@ impl FromJson for u64 {
     }
 }
 
+impl FromJson for i32 {
+    fn from_json(value: &Value) -> Result<Self, String> {
+        integer(value, "i32")
+    }
+}
+
 impl FromJson for i64 {
     fn from_json(value: &Value) -> Result<Self, String> {
         integer(value, "i64")

@@ -100,7 +100,7 @@ macro_rules! integers_to_json {
         }
     )*};
 }
-integers_to_json!(u32, u64, i64);
+integers_to_json!(u32, u64, i32, i64);
 
 impl<T: ToJson> ToJson for Option<T> {
     fn write_json(&self, out: &mut String) {

@@ -13,7 +13,6 @@
 use serde_json::Value;
 
 use super::{ClockEntry, Entry};
-use crate::broker::assignor::Strategy;
 use crate::broker::consumer::{AutoOffsetReset, ConsumerConfig, FailureRule};
 use crate::broker::controller::ControllerMode;
 use crate::broker::dead_letter::{Backoff, ErrorPolicy, Tolerance};
@@ -251,20 +250,6 @@ impl FromJson for AutoOffsetReset {
     }
 }
 
-impl FromJson for Strategy {
-    fn from_json(value: &Value) -> Result<Self, String> {
-        variant(
-            value,
-            &[
-                ("range", Strategy::Range),
-                ("roundrobin", Strategy::RoundRobin),
-                ("sticky", Strategy::Sticky),
-                ("cooperative-sticky", Strategy::CooperativeSticky),
-            ],
-        )
-    }
-}
-
 impl FromJson for ConsumerConfig {
     fn from_json(value: &Value) -> Result<Self, String> {
         let fields = from_json::Fields::of(value, "struct ConsumerConfig")?;
@@ -455,6 +440,7 @@ impl FromJson for ClusterConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::broker::assignor::Strategy;
     use serde_json::json;
 
     fn read(value: Value) -> Result<Entry, String> {

@@ -4,7 +4,6 @@
 //! the two writers on every command.
 
 use super::{ClockEntry, Entry};
-use crate::broker::assignor::Strategy;
 use crate::broker::consumer::{AutoOffsetReset, ConsumerConfig, FailureRule};
 use crate::broker::controller::ControllerMode;
 use crate::broker::dead_letter::{Backoff, ErrorPolicy, Tolerance};
@@ -28,7 +27,6 @@ names_to_json!(
     Acks,
     NullKeyStrategy,
     AutoOffsetReset,
-    Strategy,
     Tolerance,
     ControllerMode,
     CleanupPolicy
@@ -55,12 +53,6 @@ impl JsonName for NullKeyStrategy {
 }
 
 impl JsonName for AutoOffsetReset {
-    fn json_name(&self) -> &'static str {
-        self.name()
-    }
-}
-
-impl JsonName for Strategy {
     fn json_name(&self) -> &'static str {
         self.name()
     }
@@ -367,6 +359,7 @@ impl ToJson for Entry {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::broker::assignor::Strategy;
 
     #[test]
     fn configs_and_policies_are_written_as_serde_writes_them() {
