@@ -19,7 +19,11 @@ fn unexpected(value: &Value) -> String {
         Value::Bool(b) => format!("boolean `{b}`"),
         Value::Number(n) if n.is_f64() => format!("floating point `{n}`"),
         Value::Number(n) => format!("integer `{n}`"),
-        Value::String(s) => format!("string {}", Value::String(s.clone())),
+        Value::String(s) => {
+            let mut quoted = String::from("string ");
+            super::write_string(&mut quoted, s);
+            quoted
+        }
         Value::Array(_) => "sequence".into(),
         Value::Object(_) => "map".into(),
     }
