@@ -35,7 +35,7 @@ use serde_json::Value;
 use std::cmp::Ordering;
 
 use super::ids::TopicPartition;
-use super::sorted_map::{SortedMap, SortedSet};
+use super::sorted_map::{sorted_unique, SortedMap, SortedSet};
 use crate::json::{variant, write_string, FromJson, ToJson};
 
 /// One member's part of a JoinGroup: who it is and what it subscribes to.
@@ -99,10 +99,35 @@ pub fn member_order(a: &Member, b: &Member) -> Ordering {
     }
 }
 
+/// A member ordered as [`member_order`] says, member ids breaking ties (a group has no two
+/// members with one `group.instance.id`, so there are none).
+struct InMemberOrder<'a>(&'a Member);
+
+impl PartialEq for InMemberOrder<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for InMemberOrder<'_> {}
+
+impl Ord for InMemberOrder<'_> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        member_order(self.0, other.0).then_with(|| self.0.member_id.cmp(&other.0.member_id))
+    }
+}
+
+impl PartialOrd for InMemberOrder<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 fn sorted(members: &[Member]) -> Vec<&Member> {
-    let mut sorted: Vec<&Member> = members.iter().collect();
-    sorted.sort_by(|a, b| member_order(a, b));
-    sorted
+    sorted_unique(members.iter().map(InMemberOrder))
+        .into_iter()
+        .map(|m| m.0)
+        .collect()
 }
 
 fn empty_assignment(members: &[Member]) -> Assignment {
@@ -190,8 +215,9 @@ fn valid_owned(
     }
     let mut kept: SortedMap<String, Vec<TopicPartition>> =
         SortedMap::from_iter(members.iter().map(|m| (m.member_id.clone(), Vec::new())));
-    for (tp, mut claimants) in claims {
-        claimants.sort();
+    for (tp, claimants) in claims {
+        // One claim per member: ordering them loses none.
+        let claimants = sorted_unique(claimants);
         let (best_generation, best_member) = claimants[claimants.len() - 1];
         let tied = claimants
             .iter()
@@ -221,12 +247,10 @@ pub fn sticky_assign(
             .map(|m| m.member_id.as_str())
             .collect()
     };
-    let all_equal = members.windows(2).all(|w| {
-        let (mut a, mut b) = (w[0].topics.clone(), w[1].topics.clone());
-        a.sort();
-        b.sort();
-        a == b
-    });
+    // Kafka's `allSubscriptionsEqual` compares the subscriptions as sets.
+    let all_equal = members
+        .windows(2)
+        .all(|w| sorted_unique(w[0].topics.iter()) == sorted_unique(w[1].topics.iter()));
     if all_equal && !members.is_empty() {
         // `constrainedAssign`: quotas are known up front.
         let total: u32 = partitions_per_topic
@@ -238,7 +262,7 @@ pub fn sticky_assign(
         let (min_quota, mut at_max_left) = (total / n, total % n);
         for member in &members {
             let owned = assignment.get_mut(&member.member_id).expect("a member");
-            owned.sort();
+            *owned = sorted_unique(std::mem::take(owned));
             let keep = if owned.len() as u32 > min_quota && at_max_left > 0 {
                 at_max_left -= 1;
                 min_quota + 1
@@ -292,7 +316,7 @@ pub fn sticky_assign(
         assignment.get_mut(&to).expect("a member").push(tp);
     }
     for owned in assignment.values_mut() {
-        owned.sort();
+        *owned = sorted_unique(std::mem::take(owned));
     }
     assignment
 }
@@ -346,8 +370,7 @@ pub fn cooperative_sticky_assign(
         }
     }
     for partitions in revoking.values_mut() {
-        partitions.sort();
-        partitions.dedup();
+        *partitions = sorted_unique(std::mem::take(partitions));
     }
     (assignment, revoking)
 }

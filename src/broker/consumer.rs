@@ -27,7 +27,7 @@ use super::group::{JoinGroupRequest, JoinGroupResult};
 use super::ids::{BrokerId, Node, TopicPartition};
 use super::log::{ReadOutcome, Record};
 use super::network::{Payload, QueueKey, Timer};
-use super::sorted_map::{SortedMap, SortedSet};
+use super::sorted_map::{sorted_unique, SortedMap, SortedSet};
 
 /// The playground's bound on consumers.
 pub const MAX_CONSUMERS: usize = 32;
@@ -491,9 +491,7 @@ impl Cluster {
         for topic in &topics {
             super::topic::validate_topic_name(topic)?;
         }
-        let mut topics = topics;
-        topics.sort();
-        topics.dedup();
+        let topics = sorted_unique(topics);
         self.emit(
             EventKind::Subscribed {
                 consumer,
@@ -548,8 +546,7 @@ impl Cluster {
                 }
             }
         }
-        tps.sort();
-        tps.dedup();
+        let tps = sorted_unique(tps);
         self.emit(
             EventKind::AssignmentChanged {
                 consumer,
@@ -845,9 +842,7 @@ impl Cluster {
                 topics.extend(policy.retry_topics(topic));
             }
         }
-        topics.sort();
-        topics.dedup();
-        topics
+        sorted_unique(topics)
     }
 
     /// Starts (or restarts) the member's JoinGroup round, first doing what Kafka's
@@ -1266,8 +1261,8 @@ impl Cluster {
                 let c = self.consumers.get_mut(&consumer).expect("alive");
                 c.retries = 0;
                 c.forget(&revoked);
-                c.assignment = assigned.clone();
-                c.assignment.sort();
+                // Each partition is assigned once, so nothing is lost.
+                c.assignment = sorted_unique(assigned.iter().cloned());
                 c.state = MemberState::Stable;
                 let text = if revoked.is_empty() {
                     format!(

@@ -27,7 +27,7 @@ use super::event::EventKind;
 use super::ids::TopicPartition;
 use super::log::{ReadOutcome, Record};
 use super::producer::ProducerConfig;
-use super::sorted_map::SortedMap;
+use super::sorted_map::{sorted_unique, SortedMap};
 
 // Spring's `KafkaHeaders` (`kafka_dlt-*`) and `RetryTopicHeaders` (`retry_topic-*`).
 pub const DLT_ORIGINAL_TOPIC: &str = "kafka_dlt-original-topic";
@@ -477,17 +477,12 @@ impl Cluster {
         let Some(policy) = self.error_policies.get(group).cloned() else {
             return;
         };
-        let subscribed: Vec<String> = {
-            let mut topics: Vec<String> = self
-                .consumers
+        let subscribed = sorted_unique(
+            self.consumers
                 .values()
                 .filter(|c| c.config.group_id.as_deref() == Some(group))
-                .flat_map(|c| c.subscription.iter().cloned())
-                .collect();
-            topics.sort();
-            topics.dedup();
-            topics
-        };
+                .flat_map(|c| c.subscription.iter().cloned()),
+        );
         let live = self
             .brokers
             .values()

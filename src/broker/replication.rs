@@ -28,7 +28,7 @@ use super::network::{FetchResponse, Payload, Timer};
 use super::partition::{
     high_watermark_candidate, FollowerState, ParkedFetch, Replica, ReplicaRole,
 };
-use super::sorted_map::SortedMap;
+use super::sorted_map::{sorted_unique, SortedMap};
 
 impl Cluster {
     pub(crate) fn broker_handle_leader_and_isr(
@@ -385,9 +385,7 @@ impl Cluster {
         if joining.is_empty() {
             return;
         }
-        let mut new_isr = replica.isr.clone();
-        new_isr.extend(&joining);
-        new_isr.sort_unstable();
+        let new_isr = sorted_unique(replica.isr.iter().chain(&joining).copied());
         if let Some(ReplicaRole::Leader {
             alter_partition_pending,
             ..

@@ -327,6 +327,21 @@ impl<T: Ord> SortedSet<T> {
     }
 }
 
+impl<T> SortedSet<T> {
+    /// The elements, in order.
+    pub fn into_vec(self) -> Vec<T> {
+        self.map.into_iter().map(|(value, ())| value).collect()
+    }
+}
+
+/// `items` in order, each once: what `sort` and then `dedup` give. Built by inserting into a
+/// [`SortedSet`] rather than with `slice::sort`, which brings a copy of itself per element
+/// type into the page; the lists sorted this way are short (a consumer's topics, a member's
+/// partitions).
+pub fn sorted_unique<T: Ord>(items: impl IntoIterator<Item = T>) -> Vec<T> {
+    items.into_iter().collect::<SortedSet<T>>().into_vec()
+}
+
 impl<T> Default for SortedSet<T> {
     fn default() -> Self {
         SortedSet::new()
@@ -375,6 +390,16 @@ impl<'a, T> IntoIterator for &'a SortedSet<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sorted_unique_is_sort_then_dedup() {
+        let items = ["b", "a", "c", "a", "b", "", "é", "B"];
+        let mut expected = items.to_vec();
+        expected.sort();
+        expected.dedup();
+        assert_eq!(sorted_unique(items), expected);
+        assert_eq!(sorted_unique(Vec::<u32>::new()), Vec::<u32>::new());
+    }
     use std::collections::BTreeMap;
 
     /// Any sequence of inserts, removes, entry fills and retains leaves the same contents,

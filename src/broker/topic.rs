@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 
 use super::error::BrokerError;
 use super::ids::BrokerId;
+use super::sorted_map::sorted_unique;
 
 /// `Topic.MAX_NAME_LENGTH`.
 pub const MAX_TOPIC_NAME_LENGTH: usize = 249;
@@ -207,9 +208,7 @@ impl TopicConfig {
                 }
             }
             "cleanup.policy" => {
-                let mut parts: Vec<&str> = value.split(',').map(str::trim).collect();
-                parts.sort_unstable();
-                parts.dedup();
+                let parts = sorted_unique(value.split(',').map(str::trim));
                 self.cleanup_policy = match parts.as_slice() {
                     ["delete"] => CleanupPolicy::Delete,
                     ["compact"] => CleanupPolicy::Compact,

@@ -15,7 +15,7 @@ use super::group::{describe_coordinator_mapping, offsets_partition_for};
 use super::ids::{BrokerId, Node, TopicPartition};
 use super::log::{ReadOutcome, Record};
 use super::partition::ReplicaRole;
-use super::sorted_map::SortedMap;
+use super::sorted_map::{sorted_unique, SortedMap};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClusterView {
@@ -366,15 +366,13 @@ impl Cluster {
     /// Every group a consumer names or a coordinator holds, as `kafka-consumer-groups.sh
     /// --describe` shows it.
     pub fn group_views(&self) -> Vec<GroupView> {
-        let mut names: Vec<String> = self
-            .consumers
-            .values()
-            .filter_map(|c| c.config.group_id.clone())
-            .chain(self.brokers.values().flat_map(|b| b.groups.keys().cloned()))
-            .chain(self.error_policies.keys().cloned())
-            .collect();
-        names.sort();
-        names.dedup();
+        let names = sorted_unique(
+            self.consumers
+                .values()
+                .filter_map(|c| c.config.group_id.clone())
+                .chain(self.brokers.values().flat_map(|b| b.groups.keys().cloned()))
+                .chain(self.error_policies.keys().cloned()),
+        );
         let partitions = self.config.offsets_topic_num_partitions;
         names
             .into_iter()
