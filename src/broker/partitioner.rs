@@ -67,6 +67,18 @@ pub fn partition_for_key(key: &[u8], partition_count: u32) -> u32 {
     to_positive(murmur2(key)) % partition_count
 }
 
+/// The partition for a keyed record and the arithmetic that picks it, as the narration and
+/// the inspector show it: `key "alice": murmur2 = …, toPositive = …, … % 3 = 1`.
+pub fn explain_key_partition(key: &str, partition_count: u32) -> (u32, String) {
+    let hash = murmur2(key.as_bytes());
+    let positive = to_positive(hash);
+    let partition = positive % partition_count;
+    let how = format!(
+        "key \"{key}\": murmur2 = {hash}, toPositive = {positive}, {positive} % {partition_count} = {partition}"
+    );
+    (partition, how)
+}
+
 /// How records without a key are spread. Kafka ≥ 3.3 uses the built-in sticky partitioner
 /// by default (`partitioner.class` unset); `RoundRobinPartitioner` must be configured.
 #[derive(
@@ -129,5 +141,23 @@ mod tests {
         assert_eq!(partition_for_key(b"foobar", 3), 0);
         assert_eq!(partition_for_key(b"foobar", 4), 1357151166 % 4);
         assert_eq!(partition_for_key(b"", 1), 0);
+    }
+
+    #[test]
+    fn the_explanation_shows_each_step_of_the_arithmetic() {
+        assert_eq!(
+            explain_key_partition("foobar", 3),
+            (
+                0,
+                "key \"foobar\": murmur2 = -790332482, toPositive = 1357151166, 1357151166 % 3 = 0"
+                    .to_string()
+            )
+        );
+        for key in ["alice", "bob", "", "ünïcode"] {
+            assert_eq!(
+                explain_key_partition(key, 7).0,
+                partition_for_key(key.as_bytes(), 7)
+            );
+        }
     }
 }

@@ -29,7 +29,7 @@ use super::log::RECORD_BATCH_OVERHEAD_BYTES;
 use super::network::QueueKey;
 use super::network::{Payload, Timer};
 use super::partition::{CoordinatorWaiter, ParkedProduce, ProducerStateEntry, ReplicaRole};
-use super::partitioner::partition_for_key;
+use super::partitioner::explain_key_partition;
 use super::partitioner::NullKeyStrategy;
 use super::sorted_map::SortedMap;
 
@@ -361,15 +361,7 @@ impl Cluster {
         }
         let keyed_choice = match (partition, key.as_deref()) {
             (Some(p), _) => Some((p, format!("partition {p} was given explicitly"))),
-            (None, Some(k)) => {
-                let hash = super::partitioner::murmur2(k.as_bytes());
-                let positive = super::partitioner::to_positive(hash);
-                let p = partition_for_key(k.as_bytes(), partition_count);
-                Some((
-                    p,
-                    format!("key \"{k}\": murmur2 = {hash}, toPositive = {positive}, {positive} % {partition_count} = {p}"),
-                ))
-            }
+            (None, Some(k)) => Some(explain_key_partition(k, partition_count)),
             (None, None) => None,
         };
         let now = self.tick;

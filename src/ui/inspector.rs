@@ -4,6 +4,8 @@
 
 use yew::prelude::*;
 
+use crate::broker::group::OFFSETS_TOPIC;
+use crate::broker::partitioner::explain_key_partition;
 use crate::broker::view::{ClusterView, ReplicaView};
 use crate::broker::{BrokerId, Cluster, TopicPartition};
 
@@ -20,6 +22,12 @@ pub enum Selection {
 /// One `<dt>`/`<dd>` pair.
 fn row(term: &str, value: impl Into<String>) -> Html {
     html! { <><dt>{ term }</dt><dd>{ value.into() }</dd></> }
+}
+
+/// A pair whose value is a sentence: the term on a line of its own, the value below it,
+/// both across the whole width.
+fn wide_row(term: &str, value: impl Into<String>) -> Html {
+    html! { <><dt class="wide">{ term }</dt><dd class="wide">{ value.into() }</dd></> }
 }
 
 fn partition_view<'a>(
@@ -57,6 +65,24 @@ fn table(caption: &str, columns: &[&str], rows: Vec<Html>) -> Html {
             <thead><tr>{ for columns.iter().map(|c| html! { <th scope="col">{ *c }</th> }) }</tr></thead>
             <tbody>{ for rows }</tbody>
         </table>
+    }
+}
+
+/// How a record came to be in its partition, as far as the record itself tells.
+fn why_this_partition(topic: &str, partition: u32, key: Option<&str>, count: u32) -> String {
+    if topic == OFFSETS_TOPIC {
+        return "the group coordinator writes a group's records to partition abs(hashCode(group.id)) % offsets.topic.num.partitions".into();
+    }
+    match key {
+        Some(key) => {
+            let (picked, how) = explain_key_partition(key, count);
+            if picked == partition {
+                format!("the default partitioner: {how}")
+            } else {
+                format!("given explicitly (a retry or dead letter record keeps its original partition); the default partitioner would pick {picked}: {how}")
+            }
+        }
+        None => "no key: the sticky partitioner (KIP-480) fills a batch for one partition before moving to another, unless a partition was given".into(),
     }
 }
 
@@ -123,11 +149,19 @@ pub fn describe(
                 .map(|c| format!("consumer {}", c.id))
                 .collect();
             let poison = view.poison.iter().any(|(p, o)| p == &tp && o == offset);
+            let partition_count = view
+                .topics
+                .iter()
+                .find(|t| &t.name == topic)
+                .map_or(1, |t| t.partitions.len().max(1) as u32);
+            let why_here =
+                why_this_partition(topic, *partition, record.key.as_deref(), partition_count);
             let body = html! {
                 <dl>
                     { row("Partition", tp.to_string()) }
                     { row("Offset", offset.to_string()) }
                     { row("Key", record.key.clone().unwrap_or_else(|| "null (no key)".into())) }
+                    { wide_row("Why this partition", why_here) }
                     { row("Value", record.value.clone().unwrap_or_else(|| "null (a tombstone)".into())) }
                     { row("Headers", if record.headers.is_empty() { "none".into() } else {
                         record.headers.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ") }) }

@@ -29,6 +29,12 @@ test('keyed records land on the partition Kafka\'s partitioner gives', async ({ 
     ).toBeVisible();
   }
   await expect(strip(page, 'payments-2').getByRole('button', { name: /^Record / })).toHaveCount(1);
+  // The record's inspector shows why it is there: the partitioner's arithmetic.
+  await strip(page, 'payments-1').getByRole('button', { name: /key alice/ }).click();
+  const inspector = page.getByRole('complementary', { name: 'Inspector' });
+  await expect(inspector.locator('dt:text-is("Why this partition") + dd')).toHaveText(
+    /^the default partitioner: key "alice": murmur2 = -?\d+, toPositive = \d+, \d+ % 4 = 1$/,
+  );
   expect(errors).toEqual([]);
 });
 
