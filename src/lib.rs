@@ -2,6 +2,7 @@
 //!
 //! * [`broker`] — the deterministic core: a simulated Kafka cluster.
 //! * [`scenario`] — sessions and scenario files: seed + config + commands.
+//! * [`json`] — the scenario format's JSON (and the coordinator's records) by hand.
 //! * [`session`] — what the page does with a session's timeline, testable natively.
 //! * `storage` and `ui` (wasm only) — IndexedDB persistence and the Yew app.
 
