@@ -461,7 +461,7 @@ mod no_panics {
         ]
     }
 
-    fn any_config() -> impl Strategy<Value = BTreeMap<String, String>> {
+    fn any_config() -> impl Strategy<Value = SortedMap<String, String>> {
         let names = prop_oneof![
             Just("min.insync.replicas"),
             Just("retention.ms"),
@@ -483,6 +483,7 @@ mod no_panics {
             Just("x".to_string()),
         ];
         prop::collection::btree_map(names.prop_map(str::to_string), values, 0..3)
+            .prop_map(|configs| configs.into_iter().collect())
     }
 
     fn any_command() -> impl Strategy<Value = Command> {

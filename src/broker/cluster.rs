@@ -29,7 +29,6 @@
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use super::command::Command;
@@ -1405,7 +1404,7 @@ impl Cluster {
         name: String,
         partitions: u32,
         replication_factor: u32,
-        configs: &BTreeMap<String, String>,
+        configs: &SortedMap<String, String>,
     ) -> Result<(), BrokerError> {
         validate_topic_name(&name)?;
         if self.topics.contains_key(&name) {
@@ -1539,7 +1538,7 @@ impl Cluster {
     fn alter_topic_config(
         &mut self,
         name: &str,
-        configs: &BTreeMap<String, String>,
+        configs: &SortedMap<String, String>,
     ) -> Result<(), BrokerError> {
         let topic = self
             .topics
@@ -2021,7 +2020,7 @@ mod tests {
             name: name.into(),
             partitions: 3,
             replication_factor,
-            configs: BTreeMap::new(),
+            configs: SortedMap::new(),
         })
     }
 
@@ -2041,7 +2040,7 @@ mod tests {
                 name: "t".into(),
                 partitions: 65,
                 replication_factor: 1,
-                configs: BTreeMap::new()
+                configs: SortedMap::new()
             }),
             Err(BrokerError::InvalidPartitions {
                 requested: 65,
@@ -2192,7 +2191,7 @@ mod tests {
                 name: "c".into(),
                 partitions: 1,
                 replication_factor: 3,
-                configs: BTreeMap::from([
+                configs: SortedMap::from([
                     ("cleanup.policy".to_string(), "compact".to_string()),
                     ("segment.bytes".to_string(), "200".to_string()),
                 ]),
@@ -2220,7 +2219,7 @@ mod tests {
         cluster
             .apply(Command::AlterTopicConfig {
                 name: "c".into(),
-                configs: BTreeMap::from([
+                configs: SortedMap::from([
                     ("cleanup.policy".to_string(), "delete".to_string()),
                     ("retention.ms".to_string(), "60000".to_string()),
                 ]),

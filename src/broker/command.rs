@@ -4,8 +4,8 @@
 //! session is just a seed, a config and the list of commands applied to it. Each command is
 //! checked first; a command that fails changes nothing.
 
+use super::sorted_map::SortedMap;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 use super::consumer::{ConsumerConfig, FailureRule};
 use super::dead_letter::ErrorPolicy;
@@ -21,7 +21,7 @@ pub enum Command {
         partitions: u32,
         replication_factor: u32,
         #[serde(default)]
-        configs: BTreeMap<String, String>,
+        configs: SortedMap<String, String>,
     },
     DeleteTopic {
         name: String,
@@ -29,7 +29,7 @@ pub enum Command {
     /// `kafka-configs.sh --alter --entity-type topics --add-config k=v`.
     AlterTopicConfig {
         name: String,
-        configs: BTreeMap<String, String>,
+        configs: SortedMap<String, String>,
     },
     /// Starts a producer client; its id is the next free number from 1.
     AddProducer {

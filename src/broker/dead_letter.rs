@@ -19,7 +19,6 @@
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 use super::cluster::Cluster;
 use super::error::BrokerError;
@@ -525,7 +524,7 @@ impl Cluster {
             if self.topics.contains_key(&name) {
                 continue;
             }
-            if let Err(error) = self.create_topic(name.clone(), partitions, rf, &BTreeMap::new()) {
+            if let Err(error) = self.create_topic(name.clone(), partitions, rf, &SortedMap::new()) {
                 self.emit(
                     EventKind::ErrorTopicFailed {
                         topic: name.clone(),

@@ -19,7 +19,6 @@
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde_json::Value;
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use super::assignor::{Member, Strategy};
@@ -451,7 +450,7 @@ impl Cluster {
             .filter(|b| b.alive && !b.fenced)
             .count() as u32;
         let replication_factor = 3.min(live.max(1));
-        let configs = BTreeMap::from([
+        let configs = SortedMap::from([
             ("cleanup.policy".to_string(), "compact".to_string()),
             ("segment.bytes".to_string(), "104857600".to_string()),
         ]);

@@ -1,13 +1,14 @@
 //! An ordered map kept as one `Vec` sorted by key, for the cluster's many small maps:
-//! brokers, topics, the partitions of a broker or a consumer, the members of a group; and
-//! [`SortedSet`], the same for sets.
+//! brokers, topics, the partitions of a broker or a consumer, the members of a group, a
+//! topic's configs; and [`SortedSet`], the same for sets (and [`sorted_unique`] for sorting).
 //!
 //! It iterates in key order like `BTreeMap`, so behaviour does not depend on it, but its
 //! code is a binary search and a `Vec` insert or remove: a few hundred bytes per key and
 //! value type in the page instead of about 5 KB for a B-tree's insert, rebalancing remove,
 //! clone and drop. Copying it (a timeline snapshot) is one allocation. Inserting or removing
 //! in the middle moves the entries after it, so maps that grow with the traffic (the network
-//! queue, a producer's pending sends) stay `BTreeMap`s.
+//! queue, a producer's pending sends, a consumer's pending commits, a compaction's latest
+//! offset per key) stay `BTreeMap`s.
 
 use std::borrow::Borrow;
 use std::fmt;
@@ -243,6 +244,29 @@ impl<K: Ord + Borrow<Q>, Q: Ord + ?Sized, V> Index<&Q> for SortedMap<K, V> {
     /// Panics if the key is absent, as `BTreeMap` does.
     fn index(&self, key: &Q) -> &V {
         self.get(key).expect("no entry found for key")
+    }
+}
+
+/// A JSON object (or any serde map), as a `BTreeMap` is written: entries in key order.
+impl<K: serde::Serialize, V: serde::Serialize> serde::Serialize for SortedMap<K, V> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.entries.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+/// Read as a `BTreeMap` is (a later duplicate key wins).
+impl<'de, K, V> serde::Deserialize<'de> for SortedMap<K, V>
+where
+    K: serde::Deserialize<'de> + Ord,
+    V: serde::Deserialize<'de>,
+{
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let map = std::collections::BTreeMap::<K, V>::deserialize(deserializer)?;
+        let mut sorted = SortedMap::new();
+        for (key, value) in map {
+            sorted.insert(key, value);
+        }
+        Ok(sorted)
     }
 }
 

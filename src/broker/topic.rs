@@ -11,11 +11,10 @@
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 use super::error::BrokerError;
 use super::ids::BrokerId;
-use super::sorted_map::sorted_unique;
+use super::sorted_map::{sorted_unique, SortedMap};
 
 /// `Topic.MAX_NAME_LENGTH`.
 pub const MAX_TOPIC_NAME_LENGTH: usize = 249;
@@ -164,7 +163,7 @@ impl TopicConfig {
     /// Applies `name=value` overrides on top of `self`, all or nothing.
     pub fn with_overrides(
         &self,
-        overrides: &BTreeMap<String, String>,
+        overrides: &SortedMap<String, String>,
     ) -> Result<TopicConfig, BrokerError> {
         let mut config = self.clone();
         for (name, value) in overrides {
@@ -235,9 +234,8 @@ impl TopicConfig {
     }
 
     /// The configs as Kafka names and values, for `describe` and the inspector.
-    pub fn describe(&self) -> BTreeMap<String, String> {
-        // Inserted one by one: `BTreeMap::from` would sort, in a copy of the sort of its own.
-        let mut configs = BTreeMap::new();
+    pub fn describe(&self) -> SortedMap<String, String> {
+        let mut configs = SortedMap::new();
         configs.extend([
             (
                 "cleanup.policy".into(),
@@ -397,7 +395,7 @@ mod tests {
     #[test]
     fn config_overrides_are_all_or_nothing() {
         let base = TopicConfig::default();
-        let good = BTreeMap::from([
+        let good = SortedMap::from([
             ("min.insync.replicas".to_string(), "2".to_string()),
             ("cleanup.policy".to_string(), "delete,compact".to_string()),
         ]);
@@ -405,7 +403,7 @@ mod tests {
         assert_eq!(config.min_insync_replicas, 2);
         assert_eq!(config.cleanup_policy, CleanupPolicy::CompactDelete);
 
-        let bad = BTreeMap::from([
+        let bad = SortedMap::from([
             ("min.insync.replicas".to_string(), "2".to_string()),
             ("retention.ms".to_string(), "soon".to_string()),
         ]);
@@ -413,10 +411,10 @@ mod tests {
             base.with_overrides(&bad),
             Err(BrokerError::InvalidConfig { .. })
         ));
-        let unknown = BTreeMap::from([("colour".to_string(), "blue".to_string())]);
+        let unknown = SortedMap::from([("colour".to_string(), "blue".to_string())]);
         assert!(base.with_overrides(&unknown).is_err());
         assert!(base
-            .with_overrides(&BTreeMap::from([(
+            .with_overrides(&SortedMap::from([(
                 "min.insync.replicas".to_string(),
                 "0".to_string()
             )]))

@@ -5,7 +5,6 @@
 //! the UI asks [`Cluster::records`] for the few it shows.
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 use super::cluster::Cluster;
 use super::consumer::FailureRule;
@@ -81,7 +80,7 @@ pub struct ReplicaView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TopicView {
     pub name: String,
-    pub configs: BTreeMap<String, String>,
+    pub configs: SortedMap<String, String>,
     pub partitions: Vec<PartitionView>,
 }
 

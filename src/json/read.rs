@@ -3,7 +3,7 @@
 //! enums by name. Errors are serde's words (`invalid type: string "three", expected u32`),
 //! and the tests here check them against serde's own.
 
-use std::collections::BTreeMap;
+use crate::broker::sorted_map::SortedMap;
 
 use serde_json::{Map, Value};
 
@@ -126,12 +126,12 @@ impl<A: FromJson, B: FromJson> FromJson for (A, B) {
     }
 }
 
-impl FromJson for BTreeMap<String, String> {
+impl FromJson for SortedMap<String, String> {
     fn from_json(value: &Value) -> Result<Self, String> {
         let object = value
             .as_object()
             .ok_or_else(|| invalid_type(value, "a map"))?;
-        let mut map = BTreeMap::new();
+        let mut map = SortedMap::new();
         for (key, value) in object {
             map.insert(key.clone(), String::from_json(value)?);
         }
@@ -256,8 +256,8 @@ mod tests {
         }
         agrees::<Vec<(String, u32)>>(json!([["orders", 0], ["orders", 1]]));
         agrees::<Vec<(String, String)>>(json!([["k", "v"]]));
-        agrees::<BTreeMap<String, String>>(json!({"retention.ms": "100"}));
-        agrees::<BTreeMap<String, String>>(json!({"retention.ms": 100}));
+        agrees::<SortedMap<String, String>>(json!({"retention.ms": "100"}));
+        agrees::<SortedMap<String, String>>(json!({"retention.ms": 100}));
     }
 
     #[test]

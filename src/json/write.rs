@@ -3,7 +3,7 @@
 //! `serde_json::to_string` gives for serde's derives, from a few shared functions instead of
 //! one generated serializer per type.
 
-use std::collections::BTreeMap;
+use crate::broker::sorted_map::SortedMap;
 use std::fmt::Write as _;
 
 /// A value that can be written as JSON.
@@ -140,7 +140,7 @@ impl<A: ToJson, B: ToJson> ToJson for (A, B) {
     }
 }
 
-impl ToJson for BTreeMap<String, String> {
+impl ToJson for SortedMap<String, String> {
     fn write_json(&self, out: &mut String) {
         let mut object = Object::new(out);
         for (key, value) in self {
@@ -173,7 +173,7 @@ mod tests {
             .field("a", &vec![(String::from("k"), 1u32)])
             .field("b", &None::<u64>)
             .field("c", &Some(-3i64))
-            .field("d", &BTreeMap::from([("x".to_string(), "y".to_string())]))
+            .field("d", &SortedMap::from([("x".to_string(), "y".to_string())]))
             .field("e", &true)
             .end();
         assert_eq!(

@@ -2,8 +2,6 @@
 //! [`Command`]; the cluster checks it, and a refused one shows Kafka's error next to the
 //! form and changes nothing.
 
-use std::collections::BTreeMap;
-
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
@@ -311,9 +309,7 @@ pub fn controls(props: &ControlsProps) -> Html {
             topic_configs.clone(),
         );
         Build::from(move |_| {
-            // Inserted, not collected: a collect into a map sorts, in a copy of its own.
-            let mut configs = BTreeMap::new();
-            configs.extend(parse_pairs(&value_of(&c), "Configs")?);
+            let configs = parse_pairs(&value_of(&c), "Configs")?.into_iter().collect();
             Ok(Command::CreateTopic {
                 name: value_of(&n).trim().to_string(),
                 partitions: parse_number(&value_of(&p), "Partitions")?,
