@@ -17,7 +17,7 @@
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use super::assignor::{Member, Strategy};
 use super::cluster::Cluster;
@@ -274,8 +274,7 @@ pub struct Consumer {
     pub poll_pending: bool,
     pub last_poll_tick: u64,
     pub next_auto_commit_tick: u64,
-    #[borsh(deserialize_with = "super::checkpoint::map")]
-    pub commits: BTreeMap<u64, PendingCommit>,
+    pub commits: SortedMap<u64, PendingCommit>,
     pub failure_rule: Option<FailureRule>,
     pub processed: u64,
     pub failures: u64,
@@ -314,7 +313,7 @@ impl Consumer {
             poll_pending: false,
             last_poll_tick: now,
             next_auto_commit_tick,
-            commits: BTreeMap::new(),
+            commits: SortedMap::new(),
             failure_rule: None,
             processed: 0,
             failures: 0,

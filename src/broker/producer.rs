@@ -16,7 +16,6 @@
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use super::cluster::{Cluster, MAX_RECORDS_PER_SEND, MAX_REQUEST_SIZE_BYTES};
@@ -181,9 +180,9 @@ pub struct Producer {
     /// Sticky partitioner state per topic: (current partition, bytes sent to it).
     pub sticky: SortedMap<String, (u32, u64)>,
     pub round_robin_counter: SortedMap<String, u32>,
-    /// request id → record waiting for its answer or its retry.
-    #[borsh(deserialize_with = "super::checkpoint::map")]
-    pub pending: BTreeMap<u64, PendingSend>,
+    /// request id → record waiting for its answer or its retry. Ids only grow, so a new
+    /// send goes at the end; answers mostly remove from the front.
+    pub pending: SortedMap<u64, PendingSend>,
     /// The producer's metadata cache: who leads each partition, as of its last refresh.
     /// It can be stale; a `NotLeaderOrFollower` answer makes the producer refresh it.
     pub leader_cache: SortedMap<TopicPartition, Option<super::ids::BrokerId>>,
@@ -216,7 +215,7 @@ impl Producer {
             next_sequence: SortedMap::new(),
             sticky: SortedMap::new(),
             round_robin_counter: SortedMap::new(),
-            pending: BTreeMap::new(),
+            pending: SortedMap::new(),
             leader_cache: SortedMap::new(),
             acknowledged: 0,
             failed: 0,

@@ -6,9 +6,10 @@
 //! code is a binary search and a `Vec` insert or remove: a few hundred bytes per key and
 //! value type in the page instead of about 5 KB for a B-tree's insert, rebalancing remove,
 //! clone and drop. Copying it (a timeline snapshot) is one allocation. Inserting or removing
-//! in the middle moves the entries after it, so maps that grow with the traffic (the network
-//! queue, a producer's pending sends, a consumer's pending commits, a compaction's latest
-//! offset per key) stay `BTreeMap`s.
+//! in the middle moves the entries after it, so the maps that grow with the traffic and
+//! are changed anywhere (the network queue, a compaction's latest offset per key) stay
+//! `BTreeMap`s. A producer's pending sends and a consumer's pending commits are keyed by
+//! ids that only grow: new ones go at the end, and a 100,000-record burst runs as fast.
 
 use std::borrow::Borrow;
 use std::fmt;
