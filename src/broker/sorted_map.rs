@@ -107,6 +107,15 @@ impl<K: Ord, V> SortedMap<K, V> {
         self.position(key).ok().map(|i| &mut self.entries[i].1)
     }
 
+    /// The entries with keys up to and including `key`, in order (`range(..=key)`).
+    pub fn up_to<Q: Ord + ?Sized>(&self, key: &Q) -> Iter<'_, K, V>
+    where
+        K: Borrow<Q>,
+    {
+        let end = self.entries.partition_point(|(k, _)| k.borrow() <= key);
+        self.entries[..end].iter().map(|(k, v)| (k, v))
+    }
+
     pub fn contains_key<Q: Ord + ?Sized>(&self, key: &Q) -> bool
     where
         K: Borrow<Q>,
@@ -415,6 +424,16 @@ impl<'a, T> IntoIterator for &'a SortedSet<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn up_to_is_range_to_inclusive() {
+        let map = SortedMap::from([(0u64, 'a'), (256, 'b'), (512, 'c')]);
+        let btree = BTreeMap::from([(0u64, 'a'), (256, 'b'), (512, 'c')]);
+        for key in [0, 1, 255, 256, 257, 511, 512, 10_000] {
+            assert!(map.up_to(&key).eq(btree.range(..=key)), "{key}");
+            assert_eq!(map.up_to(&key).next_back(), btree.range(..=key).next_back());
+        }
+    }
 
     #[test]
     fn sorted_unique_is_sort_then_dedup() {

@@ -21,7 +21,7 @@
 //! assert_eq!(timeline.cluster().view(), last);
 //! ```
 
-use std::collections::BTreeMap;
+use crate::broker::sorted_map::SortedMap;
 
 use borsh::{BorshDeserialize, BorshSerialize};
 
@@ -81,7 +81,8 @@ pub struct Timeline {
     position: u64,
     /// Moves in the whole session (known once it has been run to its end).
     total_moves: u64,
-    snapshots: BTreeMap<u64, (Cluster, Cursor)>,
+    /// Snapshots by move: few hundred at most, taken in order as the session grows.
+    snapshots: SortedMap<u64, (Cluster, Cursor)>,
     /// Every event of the session with the move that made it, for the narration log.
     history: Vec<(u64, Event)>,
     /// Moves whose events are in `history`.
@@ -112,7 +113,7 @@ impl Timeline {
             entry: 0,
             hops_in_entry: 0,
         };
-        let mut snapshots = BTreeMap::new();
+        let mut snapshots = SortedMap::new();
         snapshots.insert(0, (cluster.clone(), start));
         let mut timeline = Timeline {
             snapshots,
@@ -152,7 +153,7 @@ impl Timeline {
             hops_in_entry: 0,
         };
         let moves = checkpoint.moves;
-        let mut snapshots = BTreeMap::new();
+        let mut snapshots = SortedMap::new();
         snapshots.insert(0, (fresh, start));
         snapshots.insert(moves, (checkpoint.cluster.clone(), cursor));
         let mut timeline = Timeline {
@@ -194,7 +195,7 @@ impl Timeline {
             };
         }
         self.snapshots
-            .range(..=self.position)
+            .up_to(&self.position)
             .rev()
             .find_map(|(&moves, (cluster, cursor))| {
                 at_boundary(cluster, cursor).map(|entries| Checkpoint {
@@ -256,7 +257,7 @@ impl Timeline {
         let target = position.min(self.total_moves);
         let (&at, (cluster, cursor)) = self
             .snapshots
-            .range(..=target)
+            .up_to(&target)
             .next_back()
             .expect("move 0 is always a snapshot");
         if target < self.position || at > self.position {
@@ -417,7 +418,7 @@ impl Timeline {
     }
 
     fn take_snapshot_if_due(&mut self) {
-        let Some((&previous, (snapshot, _))) = self.snapshots.range(..=self.position).next_back()
+        let Some((&previous, (snapshot, _))) = self.snapshots.up_to(&self.position).next_back()
         else {
             return; // a timeline built without snapshots (tests replaying from scratch)
         };
@@ -528,7 +529,7 @@ mod tests {
     /// The state at move `m` straight from a fresh cluster, without snapshots.
     fn fresh_view_at(scenario: &Scenario, moves: u64) -> crate::broker::ClusterView {
         let mut timeline = Timeline {
-            snapshots: BTreeMap::new(),
+            snapshots: SortedMap::new(),
             cluster: Cluster::new(scenario.config.clone(), scenario.seed),
             scenario: scenario.clone(),
             cursor: Cursor {
