@@ -20,7 +20,7 @@ use crate::broker::partitioner::NullKeyStrategy;
 use crate::broker::producer::{Acks, ProducerConfig};
 use crate::broker::topic::{CleanupPolicy, TopicConfig};
 use crate::broker::{ClusterConfig, Command, Node};
-use crate::json::{self as from_json, invalid_type, unknown_variant, variant, FromJson};
+use crate::json::{self, invalid_type, unknown_variant, variant, FromJson};
 
 /// The entry that `value` describes, or what is wrong with it, naming the entry's type and
 /// the field.
@@ -31,7 +31,7 @@ pub(super) fn entry_from_value(value: &Value) -> Result<Entry, String> {
         .ok_or_else(|| "an entry needs a \"type\" string".to_string())?;
     let f = Fields {
         kind,
-        fields: from_json::Fields::of(value, "an entry")?,
+        fields: json::Fields::of(value, "an entry")?,
     };
     let command = match kind {
         "step" => {
@@ -159,7 +159,7 @@ pub(super) fn entry_from_value(value: &Value) -> Result<Entry, String> {
 /// The fields of one entry; errors name the entry's type and the field.
 struct Fields<'a> {
     kind: &'a str,
-    fields: from_json::Fields<'a>,
+    fields: json::Fields<'a>,
 }
 
 impl Fields<'_> {
@@ -183,7 +183,7 @@ impl Fields<'_> {
 impl FromJson for Node {
     /// `{"kind": "broker", "id": 1}` (serde's adjacently tagged form).
     fn from_json(value: &Value) -> Result<Self, String> {
-        let fields = from_json::Fields::of(value, "adjacently tagged enum Node")?;
+        let fields = json::Fields::of(value, "adjacently tagged enum Node")?;
         let kind: String = fields.required("kind")?;
         let node: fn(u32) -> Node = match kind.as_str() {
             "controller" => Node::Controller,
@@ -222,7 +222,7 @@ impl FromJson for NullKeyStrategy {
 
 impl FromJson for ProducerConfig {
     fn from_json(value: &Value) -> Result<Self, String> {
-        let fields = from_json::Fields::of(value, "struct ProducerConfig")?;
+        let fields = json::Fields::of(value, "struct ProducerConfig")?;
         let mut config = ProducerConfig::default();
         fields.set("acks", &mut config.acks)?;
         fields.set("enable_idempotence", &mut config.enable_idempotence)?;
@@ -252,7 +252,7 @@ impl FromJson for AutoOffsetReset {
 
 impl FromJson for ConsumerConfig {
     fn from_json(value: &Value) -> Result<Self, String> {
-        let fields = from_json::Fields::of(value, "struct ConsumerConfig")?;
+        let fields = json::Fields::of(value, "struct ConsumerConfig")?;
         let mut config = ConsumerConfig::default();
         fields.set("group_id", &mut config.group_id)?;
         fields.set("group_instance_id", &mut config.group_instance_id)?;
@@ -307,7 +307,7 @@ impl FromJson for Tolerance {
 }
 
 /// The `"type"` of an internally tagged enum, checked against the known ones.
-fn tag<'a>(fields: &from_json::Fields<'a>, known: &[&str]) -> Result<&'a str, String> {
+fn tag<'a>(fields: &json::Fields<'a>, known: &[&str]) -> Result<&'a str, String> {
     let tag = fields.get("type").ok_or("missing field `type`")?;
     let name = tag
         .as_str()
@@ -322,7 +322,7 @@ fn tag<'a>(fields: &from_json::Fields<'a>, known: &[&str]) -> Result<&'a str, St
 impl FromJson for Backoff {
     /// `{"type": "fixed", "delay_ms": 1000}` or `{"type": "exponential", ...}`.
     fn from_json(value: &Value) -> Result<Self, String> {
-        let fields = from_json::Fields::of(value, "internally tagged enum Backoff")?;
+        let fields = json::Fields::of(value, "internally tagged enum Backoff")?;
         Ok(match tag(&fields, &["fixed", "exponential"])? {
             "fixed" => Backoff::Fixed {
                 delay_ms: fields.or("delay_ms", 1_000)?,
@@ -340,7 +340,7 @@ impl FromJson for ErrorPolicy {
     /// `{"type": "spring", "attempts": 3, ...}`; absent fields take the defaults the
     /// derived reader gives them (see `dead_letter.rs`).
     fn from_json(value: &Value) -> Result<Self, String> {
-        let fields = from_json::Fields::of(value, "internally tagged enum ErrorPolicy")?;
+        let fields = json::Fields::of(value, "internally tagged enum ErrorPolicy")?;
         Ok(
             match tag(&fields, &["log_and_skip", "spring", "connect"])? {
                 "log_and_skip" => ErrorPolicy::LogAndSkip,
@@ -387,7 +387,7 @@ impl FromJson for CleanupPolicy {
 
 impl FromJson for TopicConfig {
     fn from_json(value: &Value) -> Result<Self, String> {
-        let fields = from_json::Fields::of(value, "struct TopicConfig")?;
+        let fields = json::Fields::of(value, "struct TopicConfig")?;
         let mut config = TopicConfig::default();
         fields.set("min_insync_replicas", &mut config.min_insync_replicas)?;
         fields.set("retention_ms", &mut config.retention_ms)?;
@@ -407,7 +407,7 @@ impl FromJson for TopicConfig {
 
 impl FromJson for ClusterConfig {
     fn from_json(value: &Value) -> Result<Self, String> {
-        let fields = from_json::Fields::of(value, "struct ClusterConfig")?;
+        let fields = json::Fields::of(value, "struct ClusterConfig")?;
         let mut config = ClusterConfig::default();
         fields.set("brokers", &mut config.brokers)?;
         fields.set("controller_mode", &mut config.controller_mode)?;
