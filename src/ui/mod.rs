@@ -328,10 +328,10 @@ pub fn app() -> Html {
                 match result {
                     Some(Ok(pushed)) => {
                         notice.set(Some(match pushed.dropped_moves {
-                            0 => pushed
-                                .events
-                                .last()
-                                .map(|e| e.text.clone())
+                            0 => timeline
+                                .borrow()
+                                .as_ref()
+                                .map(moment_summary)
                                 .unwrap_or_default(),
                             n => format!(
                                 "The session goes on from here; the {n} later moves were dropped."
