@@ -3,7 +3,7 @@
 //! session a new workspace starts with.
 
 use crate::broker::view::ClusterView;
-use crate::broker::{ClusterConfig, Command};
+use crate::broker::{ClusterConfig, Command, Event};
 use crate::scenario::{ClockEntry, Entry, Pushed, Scenario, ScenarioError, Timeline};
 
 /// The topic a new workspace starts with.
@@ -96,12 +96,17 @@ pub fn step_forward(timeline: &mut Timeline, auto_consume: bool) -> Result<Stepp
     })
 }
 
+/// The history up to the move shown, with each event's move.
+fn history_shown(timeline: &Timeline) -> &[(u64, Event)] {
+    let history = timeline.history();
+    let end = history.partition_point(|(at, _)| *at <= timeline.position());
+    &history[..end]
+}
+
 /// What the page says about the moment shown: the last sentence written up to it (the
 /// current move's, as the narration marks it), or that nothing has happened yet.
 pub fn moment_summary(timeline: &Timeline) -> String {
-    let history = timeline.history();
-    let end = history.partition_point(|(at, _)| *at <= timeline.position());
-    match history[..end].last() {
+    match history_shown(timeline).last() {
         Some((_, event)) => event.text.clone(),
         None => "The start of the session: nothing has happened yet.".into(),
     }
@@ -119,10 +124,9 @@ pub struct NarrationLine {
 /// The events the narration shows: the newest `max` up to the current move, and the index
 /// of the first of them in the whole history.
 pub fn narration_lines(timeline: &Timeline, max: usize) -> (usize, Vec<NarrationLine>) {
-    let history = timeline.history();
-    let end = history.partition_point(|(at, _)| *at <= timeline.position());
-    let start = end.saturating_sub(max);
-    let lines = history[start..end]
+    let shown = history_shown(timeline);
+    let start = shown.len().saturating_sub(max);
+    let lines = shown[start..]
         .iter()
         .map(|(at, event)| NarrationLine {
             at: *at,

@@ -31,12 +31,11 @@
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use std::cmp::Ordering;
 
 use super::ids::TopicPartition;
-use super::sorted_map::{sorted_unique, SortedMap, SortedSet};
-use crate::json::{variant, write_string, FromJson, ToJson};
+use super::sorted_map::{sorted_unique, sorted_unique_by, SortedMap, SortedSet};
+use crate::json::{named_json, Named};
 
 /// One member's part of a JoinGroup: who it is and what it subscribes to.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
@@ -99,35 +98,12 @@ pub fn member_order(a: &Member, b: &Member) -> Ordering {
     }
 }
 
-/// A member ordered as [`member_order`] says, member ids breaking ties (a group has no two
-/// members with one `group.instance.id`, so there are none).
-struct InMemberOrder<'a>(&'a Member);
-
-impl PartialEq for InMemberOrder<'_> {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for InMemberOrder<'_> {}
-
-impl Ord for InMemberOrder<'_> {
-    fn cmp(&self, other: &Self) -> Ordering {
-        member_order(self.0, other.0).then_with(|| self.0.member_id.cmp(&other.0.member_id))
-    }
-}
-
-impl PartialOrd for InMemberOrder<'_> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
+/// The members in [`member_order`], member ids breaking ties (a group has no two members
+/// with one `group.instance.id`, so there are none).
 fn sorted(members: &[Member]) -> Vec<&Member> {
-    sorted_unique(members.iter().map(InMemberOrder))
-        .into_iter()
-        .map(|m| m.0)
-        .collect()
+    sorted_unique_by(members.iter(), |a, b| {
+        member_order(a, b).then_with(|| a.member_id.cmp(&b.member_id))
+    })
 }
 
 fn empty_assignment(members: &[Member]) -> Assignment {
@@ -392,23 +368,19 @@ pub enum Strategy {
 
 /// The name in `partition.assignment.strategy`, in the scenario format and in the group
 /// records the coordinator stores.
-impl ToJson for Strategy {
-    fn write_json(&self, out: &mut String) {
-        write_string(out, self.name());
+impl Named for Strategy {
+    const ALL: &'static [Self] = &[
+        Strategy::Range,
+        Strategy::RoundRobin,
+        Strategy::Sticky,
+        Strategy::CooperativeSticky,
+    ];
+    fn json_name(self) -> &'static str {
+        self.name()
     }
 }
 
-impl FromJson for Strategy {
-    fn from_json(value: &Value) -> Result<Self, String> {
-        let all = [
-            Strategy::Range,
-            Strategy::RoundRobin,
-            Strategy::Sticky,
-            Strategy::CooperativeSticky,
-        ];
-        variant(value, &all.map(|s| (s.name(), s)))
-    }
-}
+named_json!(Strategy);
 
 impl Strategy {
     /// The name in `partition.assignment.strategy`.

@@ -31,7 +31,7 @@ use super::network::{Payload, QueueKey, Timer};
 use super::partition::{CoordinatorWaiter, ParkedCommit, ParkedProduce, ReplicaRole};
 use super::producer::Acks;
 use super::sorted_map::{SortedMap, SortedSet};
-use crate::json::{unknown_variant, Fields, FromJson, Object, ToJson};
+use crate::json::{Fields, FromJson, Object, ToJson};
 
 /// Kafka's internal topic of committed offsets and group metadata.
 pub const OFFSETS_TOPIC: &str = "__consumer_offsets";
@@ -322,17 +322,16 @@ impl ToJson for OffsetsKey {
 impl FromJson for OffsetsKey {
     fn from_json(value: &Value) -> Result<Self, String> {
         let fields = Fields::of(value, "an offsets key")?;
-        match fields.required::<String>("type")?.as_str() {
-            "offset" => Ok(OffsetsKey::Offset {
+        Ok(match fields.tag(&["offset", "group"])? {
+            "offset" => OffsetsKey::Offset {
                 group: fields.required("group")?,
                 topic: fields.required("topic")?,
                 partition: fields.required("partition")?,
-            }),
-            "group" => Ok(OffsetsKey::Group {
+            },
+            _ => OffsetsKey::Group {
                 group: fields.required("group")?,
-            }),
-            other => Err(unknown_variant(other, ["offset", "group"].into_iter())),
-        }
+            },
+        })
     }
 }
 
@@ -1190,13 +1189,14 @@ impl Cluster {
                     topic: tp.topic.clone(),
                     partition: tp.partition,
                 };
-                (to_json(&key), None)
+                (key.to_json_string(), None)
             })
             .collect();
         tombstones.push((
-            to_json(&OffsetsKey::Group {
+            OffsetsKey::Group {
                 group: group.clone(),
-            }),
+            }
+            .to_json_string(),
             None,
         ));
         let timers: Vec<QueueKey> = g
@@ -1261,7 +1261,7 @@ impl Cluster {
                         offset: *offset,
                         commit_tick: now,
                     };
-                    (to_json(&key), Some(to_json(&value)))
+                    (key.to_json_string(), Some(value.to_json_string()))
                 })
                 .collect();
             let commit = ParkedCommit {
@@ -1410,7 +1410,7 @@ impl Cluster {
         self.coordinator_append_then(
             broker,
             group,
-            vec![(to_json(&key), Some(to_json(&value)))],
+            vec![(key.to_json_string(), Some(value.to_json_string()))],
             waiter.map(|w| (w, request_id)),
         );
     }
@@ -1778,10 +1778,6 @@ impl Cluster {
     }
 }
 
-fn to_json<T: ToJson>(value: &T) -> String {
-    value.to_json_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1794,16 +1790,19 @@ mod tests {
             partition: 2,
         };
         assert_eq!(
-            to_json(&key),
+            key.to_json_string(),
             r#"{"type":"offset","group":"billing","topic":"orders","partition":2}"#
         );
-        assert_eq!(read_record::<OffsetsKey>(&to_json(&key)), Some(key));
+        assert_eq!(read_record::<OffsetsKey>(&key.to_json_string()), Some(key));
         let commit = OffsetCommitValue {
             offset: 6,
             commit_tick: 5017,
         };
-        assert_eq!(to_json(&commit), r#"{"offset":6,"commit_tick":5017}"#);
-        assert_eq!(read_record(&to_json(&commit)), Some(commit));
+        assert_eq!(
+            commit.to_json_string(),
+            r#"{"offset":6,"commit_tick":5017}"#
+        );
+        assert_eq!(read_record(&commit.to_json_string()), Some(commit));
         let group = GroupMetadataValue {
             generation: 3,
             protocol: Some(Strategy::CooperativeSticky),
@@ -1820,7 +1819,7 @@ mod tests {
             }],
         };
         assert_eq!(
-            to_json(&group),
+            group.to_json_string(),
             concat!(
                 r#"{"generation":3,"protocol":"cooperative-sticky","leader":"consumer-1-a","#,
                 r#""members":[{"member_id":"consumer-1-a","group_instance_id":null,"consumer":1,"#,
@@ -1829,7 +1828,7 @@ mod tests {
                 r#""session_timeout_ms":45000,"rebalance_timeout_ms":300000}]}"#
             )
         );
-        assert_eq!(read_record(&to_json(&group)), Some(group));
+        assert_eq!(read_record(&group.to_json_string()), Some(group));
         // A record a learner produced into the topic by hand is not the coordinator's.
         assert_eq!(read_record::<OffsetsKey>("hello"), None);
         assert_eq!(read_record::<OffsetsKey>(r#"{"type":"lunch"}"#), None);

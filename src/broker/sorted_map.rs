@@ -12,6 +12,7 @@
 //! ids that only grow: new ones go at the end, and a 100,000-record burst runs as fast.
 
 use std::borrow::Borrow;
+use std::cmp::Ordering;
 use std::fmt;
 use std::ops::Index;
 
@@ -361,19 +362,27 @@ impl<T: Ord> SortedSet<T> {
     }
 }
 
-impl<T> SortedSet<T> {
-    /// The elements, in order.
-    pub fn into_vec(self) -> Vec<T> {
-        self.map.into_iter().map(|(value, ())| value).collect()
-    }
-}
-
-/// `items` in order, each once: what `sort` and then `dedup` give. Built by inserting into a
-/// [`SortedSet`] rather than with `slice::sort`, which brings a copy of itself per element
+/// `items` in order, each once: what `sort` and then `dedup` give. Built by binary-search
+/// insertion, as a [`SortedSet`] is, rather than with `slice::sort`, which brings a copy of itself per element
 /// type into the page; the lists sorted this way are short (a consumer's topics, a member's
 /// partitions).
 pub fn sorted_unique<T: Ord>(items: impl IntoIterator<Item = T>) -> Vec<T> {
-    items.into_iter().collect::<SortedSet<T>>().into_vec()
+    sorted_unique_by(items, T::cmp)
+}
+
+/// [`sorted_unique`] in the order `compare` gives (an item equal to one already kept is
+/// dropped).
+pub fn sorted_unique_by<T>(
+    items: impl IntoIterator<Item = T>,
+    mut compare: impl FnMut(&T, &T) -> Ordering,
+) -> Vec<T> {
+    let mut sorted: Vec<T> = Vec::new();
+    for item in items {
+        if let Err(at) = sorted.binary_search_by(|probe| compare(probe, &item)) {
+            sorted.insert(at, item);
+        }
+    }
+    sorted
 }
 
 impl<T> Default for SortedSet<T> {

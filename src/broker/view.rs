@@ -179,25 +179,32 @@ pub struct InFlightView {
 }
 
 impl Cluster {
-    pub fn view(&self) -> ClusterView {
-        let mut waiting_fetches = SortedMap::new();
+    /// Follower fetches waiting in their leaders' fetch purgatories: (follower, partition)
+    /// → the offset asked for. A fetch from a follower that is down or cut off is dead,
+    /// even though the leader has not noticed yet, and is left out.
+    pub fn waiting_follower_fetches(&self) -> SortedMap<(BrokerId, &TopicPartition), u64> {
+        let mut waiting = SortedMap::new();
         for broker in self.brokers.values() {
             for (tp, replica) in broker.replicas.iter() {
-                if let ReplicaRole::Leader { followers, .. } = &replica.role {
-                    for (follower, state) in followers.iter() {
-                        // A fetch from a follower that is down or cut off is dead, even
-                        // though the leader has not noticed yet.
-                        let reachable = self.is_up(Node::Broker(*follower))
-                            && !self
-                                .network
-                                .is_cut(Node::Broker(broker.id), Node::Broker(*follower));
-                        if let (Some(parked), true) = (&state.parked_fetch, reachable) {
-                            waiting_fetches.insert((*follower, tp), parked.fetch_offset);
-                        }
+                let ReplicaRole::Leader { followers, .. } = &replica.role else {
+                    continue;
+                };
+                for (follower, state) in followers.iter() {
+                    let reachable = self.is_up(Node::Broker(*follower))
+                        && !self
+                            .network
+                            .is_cut(Node::Broker(broker.id), Node::Broker(*follower));
+                    if let (Some(parked), true) = (&state.parked_fetch, reachable) {
+                        waiting.insert((*follower, tp), parked.fetch_offset);
                     }
                 }
             }
         }
+        waiting
+    }
+
+    pub fn view(&self) -> ClusterView {
+        let waiting_fetches = self.waiting_follower_fetches();
         let brokers = self
             .brokers
             .values()

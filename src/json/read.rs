@@ -3,6 +3,7 @@
 //! enums by name. Errors are serde's words (`invalid type: string "three", expected u32`),
 //! and the tests here check them against serde's own.
 
+use super::Named;
 use crate::broker::sorted_map::SortedMap;
 
 use serde_json::{Map, Value};
@@ -139,16 +140,16 @@ impl FromJson for SortedMap<String, String> {
     }
 }
 
-/// A unit variant by its name: `"all"`, `"cooperative-sticky"`.
-pub fn variant<T: Copy>(value: &Value, variants: &[(&str, T)]) -> Result<T, String> {
+/// A [`Named`] enum's variant by its name: `"all"`, `"cooperative-sticky"`.
+pub fn read_named<T: Named>(value: &Value) -> Result<T, String> {
     let name = value
         .as_str()
         .ok_or_else(|| invalid_type(value, "a variant name"))?;
-    variants
+    T::ALL
         .iter()
-        .find(|(known, _)| *known == name)
-        .map(|(_, variant)| *variant)
-        .ok_or_else(|| unknown_variant(name, variants.iter().map(|(known, _)| *known)))
+        .copied()
+        .find(|variant| variant.json_name() == name)
+        .ok_or_else(|| unknown_variant(name, T::ALL.iter().map(|variant| variant.json_name())))
 }
 
 /// serde's message: ``unknown variant `fair`, expected one of `range`, `roundrobin` ``.
@@ -180,6 +181,19 @@ impl<'a> Fields<'a> {
 
     pub fn get(&self, name: &str) -> Option<&'a Value> {
         self.object.get(name)
+    }
+
+    /// The `"type"` of an internally tagged enum, checked against the `known` ones.
+    pub fn tag(&self, known: &[&str]) -> Result<&'a str, String> {
+        let tag = self.get("type").ok_or("missing field `type`")?;
+        let name = tag
+            .as_str()
+            .ok_or_else(|| invalid_type(tag, "a variant name"))?;
+        if known.contains(&name) {
+            Ok(name)
+        } else {
+            Err(unknown_variant(name, known.iter().copied()))
+        }
     }
 
     /// A field that must be there.
@@ -262,17 +276,44 @@ mod tests {
 
     #[test]
     fn unknown_variants_list_the_known_ones() {
+        #[derive(Clone, Copy, Debug, PartialEq)]
+        enum Three {
+            Range,
+            RoundRobin,
+            Sticky,
+        }
+        impl Named for Three {
+            const ALL: &'static [Self] = &[Three::Range, Three::RoundRobin, Three::Sticky];
+            fn json_name(self) -> &'static str {
+                match self {
+                    Three::Range => "range",
+                    Three::RoundRobin => "roundrobin",
+                    Three::Sticky => "sticky",
+                }
+            }
+        }
+        #[derive(Clone, Copy, Debug, PartialEq)]
+        enum Two {
+            None,
+            All,
+        }
+        impl Named for Two {
+            const ALL: &'static [Self] = &[Two::None, Two::All];
+            fn json_name(self) -> &'static str {
+                match self {
+                    Two::None => "none",
+                    Two::All => "all",
+                }
+            }
+        }
         assert_eq!(
-            variant(
-                &json!("fair"),
-                &[("range", 0), ("roundrobin", 1), ("sticky", 2)]
-            ),
+            read_named::<Three>(&json!("fair")),
             Err("unknown variant `fair`, expected one of `range`, `roundrobin`, `sticky`".into())
         );
         assert_eq!(
-            variant(&json!("x"), &[("none", 0), ("all", 1)]),
+            read_named::<Two>(&json!("x")),
             Err("unknown variant `x`, expected `none` or `all`".into())
         );
-        assert_eq!(variant(&json!("all"), &[("none", 0), ("all", 1)]), Ok(1));
+        assert_eq!(read_named::<Two>(&json!("all")), Ok(Two::All));
     }
 }

@@ -13,14 +13,12 @@
 use serde_json::Value;
 
 use super::{ClockEntry, Entry};
-use crate::broker::consumer::{AutoOffsetReset, ConsumerConfig, FailureRule};
-use crate::broker::controller::ControllerMode;
+use crate::broker::consumer::{ConsumerConfig, FailureRule};
 use crate::broker::dead_letter::{Backoff, ErrorPolicy, Tolerance};
-use crate::broker::partitioner::NullKeyStrategy;
-use crate::broker::producer::{Acks, ProducerConfig};
-use crate::broker::topic::{CleanupPolicy, TopicConfig};
+use crate::broker::producer::ProducerConfig;
+use crate::broker::topic::TopicConfig;
 use crate::broker::{ClusterConfig, Command, Node};
-use crate::json::{self, invalid_type, unknown_variant, variant, FromJson};
+use crate::json::{self, invalid_type, unknown_variant, FromJson};
 
 /// The entry that `value` describes, or what is wrong with it, naming the entry's type and
 /// the field.
@@ -199,27 +197,6 @@ impl FromJson for Node {
     }
 }
 
-impl FromJson for Acks {
-    fn from_json(value: &Value) -> Result<Self, String> {
-        variant(
-            value,
-            &[("0", Acks::None), ("1", Acks::Leader), ("all", Acks::All)],
-        )
-    }
-}
-
-impl FromJson for NullKeyStrategy {
-    fn from_json(value: &Value) -> Result<Self, String> {
-        variant(
-            value,
-            &[
-                ("sticky", NullKeyStrategy::Sticky),
-                ("round_robin", NullKeyStrategy::RoundRobin),
-            ],
-        )
-    }
-}
-
 impl FromJson for ProducerConfig {
     fn from_json(value: &Value) -> Result<Self, String> {
         let fields = json::Fields::of(value, "struct ProducerConfig")?;
@@ -234,19 +211,6 @@ impl FromJson for ProducerConfig {
         fields.set("null_key_partitioner", &mut config.null_key_partitioner)?;
         fields.set("batch_size", &mut config.batch_size)?;
         Ok(config)
-    }
-}
-
-impl FromJson for AutoOffsetReset {
-    fn from_json(value: &Value) -> Result<Self, String> {
-        variant(
-            value,
-            &[
-                ("earliest", AutoOffsetReset::Earliest),
-                ("latest", AutoOffsetReset::Latest),
-                ("none", AutoOffsetReset::None),
-            ],
-        )
     }
 }
 
@@ -300,30 +264,11 @@ impl FromJson for FailureRule {
     }
 }
 
-impl FromJson for Tolerance {
-    fn from_json(value: &Value) -> Result<Self, String> {
-        variant(value, &[("none", Tolerance::None), ("all", Tolerance::All)])
-    }
-}
-
-/// The `"type"` of an internally tagged enum, checked against the known ones.
-fn tag<'a>(fields: &json::Fields<'a>, known: &[&str]) -> Result<&'a str, String> {
-    let tag = fields.get("type").ok_or("missing field `type`")?;
-    let name = tag
-        .as_str()
-        .ok_or_else(|| invalid_type(tag, "a variant name"))?;
-    if known.contains(&name) {
-        Ok(name)
-    } else {
-        Err(unknown_variant(name, known.iter().copied()))
-    }
-}
-
 impl FromJson for Backoff {
     /// `{"type": "fixed", "delay_ms": 1000}` or `{"type": "exponential", ...}`.
     fn from_json(value: &Value) -> Result<Self, String> {
         let fields = json::Fields::of(value, "internally tagged enum Backoff")?;
-        Ok(match tag(&fields, &["fixed", "exponential"])? {
+        Ok(match fields.tag(&["fixed", "exponential"])? {
             "fixed" => Backoff::Fixed {
                 delay_ms: fields.or("delay_ms", 1_000)?,
             },
@@ -341,47 +286,20 @@ impl FromJson for ErrorPolicy {
     /// derived reader gives them (see `dead_letter.rs`).
     fn from_json(value: &Value) -> Result<Self, String> {
         let fields = json::Fields::of(value, "internally tagged enum ErrorPolicy")?;
-        Ok(
-            match tag(&fields, &["log_and_skip", "spring", "connect"])? {
-                "log_and_skip" => ErrorPolicy::LogAndSkip,
-                "spring" => ErrorPolicy::Spring {
-                    attempts: fields.or("attempts", 3)?,
-                    backoff: fields.or("backoff", Backoff::default())?,
-                    dlt_suffix: fields.or("dlt_suffix", "-dlt".to_string())?,
-                },
-                _ => ErrorPolicy::Connect {
-                    tolerance: fields.or("tolerance", Tolerance::default())?,
-                    dlq_topic: fields.or("dlq_topic", None)?,
-                    context_headers: fields.or("context_headers", false)?,
-                    dlq_replication_factor: fields.or("dlq_replication_factor", 3)?,
-                },
+        Ok(match fields.tag(&["log_and_skip", "spring", "connect"])? {
+            "log_and_skip" => ErrorPolicy::LogAndSkip,
+            "spring" => ErrorPolicy::Spring {
+                attempts: fields.or("attempts", 3)?,
+                backoff: fields.or("backoff", Backoff::default())?,
+                dlt_suffix: fields.or("dlt_suffix", "-dlt".to_string())?,
             },
-        )
-    }
-}
-
-impl FromJson for ControllerMode {
-    fn from_json(value: &Value) -> Result<Self, String> {
-        variant(
-            value,
-            &[
-                ("kraft", ControllerMode::Kraft),
-                ("zookeeper", ControllerMode::Zookeeper),
-            ],
-        )
-    }
-}
-
-impl FromJson for CleanupPolicy {
-    fn from_json(value: &Value) -> Result<Self, String> {
-        variant(
-            value,
-            &[
-                ("delete", CleanupPolicy::Delete),
-                ("compact", CleanupPolicy::Compact),
-                ("compact_delete", CleanupPolicy::CompactDelete),
-            ],
-        )
+            _ => ErrorPolicy::Connect {
+                tolerance: fields.or("tolerance", Tolerance::default())?,
+                dlq_topic: fields.or("dlq_topic", None)?,
+                context_headers: fields.or("context_headers", false)?,
+                dlq_replication_factor: fields.or("dlq_replication_factor", 3)?,
+            },
+        })
     }
 }
 
@@ -441,6 +359,11 @@ impl FromJson for ClusterConfig {
 mod tests {
     use super::*;
     use crate::broker::assignor::Strategy;
+    use crate::broker::consumer::AutoOffsetReset;
+    use crate::broker::controller::ControllerMode;
+    use crate::broker::partitioner::NullKeyStrategy;
+    use crate::broker::producer::Acks;
+    use crate::broker::topic::CleanupPolicy;
     use serde_json::json;
 
     fn read(value: Value) -> Result<Entry, String> {

@@ -11,40 +11,28 @@ use crate::broker::partitioner::NullKeyStrategy;
 use crate::broker::producer::{Acks, ProducerConfig};
 use crate::broker::topic::{CleanupPolicy, TopicConfig};
 use crate::broker::{ClusterConfig, Command, Node};
-use crate::json::{write_string, Object, ToJson};
+use crate::json::{named_json, Named, Object, ToJson};
 
-/// Unit variants are written as their names.
-macro_rules! names_to_json {
-    ($($kind:ty),*) => {$(
-        impl ToJson for $kind {
-            fn write_json(&self, out: &mut String) {
-                write_string(out, self.json_name());
-            }
-        }
-    )*};
-}
-names_to_json!(
+// The names the unit variants have in the scenario format (serde's renames).
+named_json!(
     Acks,
     NullKeyStrategy,
     AutoOffsetReset,
     Tolerance,
     ControllerMode,
-    CleanupPolicy
+    CleanupPolicy,
 );
 
-/// The name each unit variant has in the scenario format (serde's renames).
-trait JsonName {
-    fn json_name(&self) -> &'static str;
-}
-
-impl JsonName for Acks {
-    fn json_name(&self) -> &'static str {
+impl Named for Acks {
+    const ALL: &'static [Self] = &[Acks::None, Acks::Leader, Acks::All];
+    fn json_name(self) -> &'static str {
         self.kafka_value()
     }
 }
 
-impl JsonName for NullKeyStrategy {
-    fn json_name(&self) -> &'static str {
+impl Named for NullKeyStrategy {
+    const ALL: &'static [Self] = &[NullKeyStrategy::Sticky, NullKeyStrategy::RoundRobin];
+    fn json_name(self) -> &'static str {
         match self {
             NullKeyStrategy::Sticky => "sticky",
             NullKeyStrategy::RoundRobin => "round_robin",
@@ -52,14 +40,20 @@ impl JsonName for NullKeyStrategy {
     }
 }
 
-impl JsonName for AutoOffsetReset {
-    fn json_name(&self) -> &'static str {
+impl Named for AutoOffsetReset {
+    const ALL: &'static [Self] = &[
+        AutoOffsetReset::Earliest,
+        AutoOffsetReset::Latest,
+        AutoOffsetReset::None,
+    ];
+    fn json_name(self) -> &'static str {
         self.name()
     }
 }
 
-impl JsonName for Tolerance {
-    fn json_name(&self) -> &'static str {
+impl Named for Tolerance {
+    const ALL: &'static [Self] = &[Tolerance::None, Tolerance::All];
+    fn json_name(self) -> &'static str {
         match self {
             Tolerance::None => "none",
             Tolerance::All => "all",
@@ -67,8 +61,9 @@ impl JsonName for Tolerance {
     }
 }
 
-impl JsonName for ControllerMode {
-    fn json_name(&self) -> &'static str {
+impl Named for ControllerMode {
+    const ALL: &'static [Self] = &[ControllerMode::Kraft, ControllerMode::Zookeeper];
+    fn json_name(self) -> &'static str {
         match self {
             ControllerMode::Kraft => "kraft",
             ControllerMode::Zookeeper => "zookeeper",
@@ -76,8 +71,13 @@ impl JsonName for ControllerMode {
     }
 }
 
-impl JsonName for CleanupPolicy {
-    fn json_name(&self) -> &'static str {
+impl Named for CleanupPolicy {
+    const ALL: &'static [Self] = &[
+        CleanupPolicy::Delete,
+        CleanupPolicy::Compact,
+        CleanupPolicy::CompactDelete,
+    ];
+    fn json_name(self) -> &'static str {
         match self {
             CleanupPolicy::Delete => "delete",
             CleanupPolicy::Compact => "compact",

@@ -24,7 +24,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::broker::sorted_map::sorted_unique;
+use crate::broker::sorted_map::sorted_unique_by;
 use crate::broker::ClusterConfig;
 use crate::json::{FromJson, ToJson};
 use crate::number::decimal;
@@ -136,29 +136,6 @@ fn js_object(fields: &[(&str, JsValue)]) -> JsValue {
     }
     row.into()
 }
-
-/// Workspace rows ordered most recently used first (ids, which are unique, break ties).
-struct NewestFirst(WorkspaceRow);
-
-impl Ord for NewestFirst {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (other.0.updated.total_cmp(&self.0.updated)).then_with(|| self.0.id.cmp(&other.0.id))
-    }
-}
-
-impl PartialOrd for NewestFirst {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for NewestFirst {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other).is_eq()
-    }
-}
-
-impl Eq for NewestFirst {}
 
 /// A workspace as stored. Rows are plain objects built and read field by field (a
 /// generic converter would be a few KB more of the page for three small row types).
@@ -413,9 +390,13 @@ impl Storage {
             .map_err(failed)?;
         let rows = values
             .into_iter()
-            .filter_map(|v| WorkspaceRow::from_js(&v).ok())
-            .map(NewestFirst);
-        Ok(sorted_unique(rows).into_iter().map(|r| r.0).collect())
+            .filter_map(|v| WorkspaceRow::from_js(&v).ok());
+        // Most recently used first; ids, which are unique, break ties.
+        Ok(sorted_unique_by(rows, |a, b| {
+            b.updated
+                .total_cmp(&a.updated)
+                .then_with(|| a.id.cmp(&b.id))
+        }))
     }
 
     /// Stores a whole workspace — its row and all its entries — in one transaction: a new,

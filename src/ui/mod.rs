@@ -89,13 +89,7 @@ fn stored_theme() -> String {
 
 /// What the page says when a step finds nothing to deliver.
 fn idle_notice(cluster: &crate::broker::Cluster) -> String {
-    let waiting = cluster
-        .view()
-        .brokers
-        .iter()
-        .flat_map(|b| &b.replicas)
-        .filter(|r| r.fetch_waiting_at_leader.is_some())
-        .count();
+    let waiting = cluster.waiting_follower_fetches().len();
     let mut text = String::from("Nothing is in flight: send something, or advance the clock.");
     if waiting > 0 {
         let fetches = if waiting == 1 {

@@ -70,7 +70,10 @@ pub fn time_bar(props: &TimeBarProps) -> Html {
             <button type="button" aria-label="Run until idle" title="Deliver everything in flight" disabled={at_end && props.idle} onclick={send(TimeAction::RunUntilIdle)}>{ "Run until idle" }</button>
             <label class="speed">{ "Speed " }
                 <select aria-label="Speed" onchange={on_speed}>
-                    { for SPEEDS.iter().map(|s| html! { <option value={decimal(*s, 2)} selected={*s == props.speed}>{ format!("{}×", decimal(*s, 2)) }</option> }) }
+                    { for SPEEDS.iter().map(|s| {
+                        let value = decimal(*s, 2);
+                        html! { <option value={value.clone()} selected={*s == props.speed}>{ format!("{value}×") }</option> }
+                    }) }
                 </select>
             </label>
             <input class="scrub" type="range" aria-label="Timeline" min="0" max={props.total.to_string()} value={props.position.to_string()}
