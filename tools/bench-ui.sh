@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/env.sh
 tools/setup.sh --tests
-trunk build --release >/dev/null
+trunk_release build >/dev/null
 port=8096
 python3 -m http.server "$port" --bind 127.0.0.1 --directory dist >/dev/null 2>&1 &
 server=$!

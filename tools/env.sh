@@ -5,3 +5,13 @@ export PATH="$root/tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 export TRUNK_SKIP_VERSION_CHECK=true
 export CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
 export CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+
+# The release page, smaller: cargo rebuilds the standard library with the page's own size
+# settings (build-std) and compiles every panic to an immediate abort, so no panic message
+# or its formatting code is shipped. Both are unstable cargo/rustc features; RUSTC_BOOTSTRAP
+# lets the stable toolchain use them, for this build only (tests keep ordinary panics).
+# Needs the rust-src component (tools/setup.sh adds it).
+trunk_release() { # build | serve, then trunk's own options
+  RUSTC_BOOTSTRAP=1 CARGO_UNSTABLE_BUILD_STD=std,panic_abort \
+    RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort" trunk "$@" --release
+}

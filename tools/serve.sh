@@ -4,4 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh
 source tools/env.sh
-exec trunk serve --release
+trunk_release serve

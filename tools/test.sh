@@ -39,7 +39,7 @@ if [ "$browser_status" -ne 0 ] && [ "$f" -eq 0 ]; then failed=$((failed + 1)); p
 
 section "end-to-end tests (release build, Playwright, Chromium)"
 e2e_summary="end-to-end: not run"
-if trunk build --release 2>&1 | tee "$logs/trunk.log"; then
+if trunk_release build 2>&1 | tee "$logs/trunk.log"; then
   port=8093
   python3 -m http.server "$port" --bind 127.0.0.1 --directory dist >"$logs/http.log" 2>&1 &
   server=$!
@@ -69,7 +69,7 @@ PY
   e2e_summary="end-to-end: $p passed, $f failed"
   if [ "$e2e_status" -ne 0 ] && [ "$f" -eq 0 ]; then failed=$((failed + 1)); problems+=("end-to-end tests did not run"); fi
 else
-  failed=$((failed + 1)); problems+=("trunk build --release failed")
+  failed=$((failed + 1)); problems+=("the release build (trunk build --release) failed")
 fi
 
 section "summary"
