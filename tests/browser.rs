@@ -4,9 +4,9 @@
 
 use idb::{DatabaseEvent, Factory, KeyPath, ObjectStoreParams, TransactionMode};
 use kafka_playground::broker::{ClusterConfig, Command};
-use kafka_playground::scenario::{ClockEntry, Entry, Scenario, Timeline};
+use kafka_playground::scenario::{ClockEntry, Entry, Scenario};
 use kafka_playground::session::starter_scenario;
-use kafka_playground::storage::{CheckpointRow, Storage, WorkspaceRow};
+use kafka_playground::storage::{PackedEntriesRow, Storage, WorkspaceRow};
 use kafka_playground::storage::{StorageError, DB_SCHEMA_VERSION};
 use wasm_bindgen_test::*;
 
@@ -31,7 +31,8 @@ fn row_for(id: &str, scenario: &Scenario) -> WorkspaceRow {
     }
 }
 
-/// Makes database `name` at storage version `version` with its stores (two before version 3) and
+/// Makes database `name` at storage version `version` with its stores (two before version 3,
+/// `checkpoints` third in version 3) and
 /// writes `rows` into `store` as plain JavaScript objects, as an older (or newer) page would.
 async fn database_as_written_by(version: u32, name: &str, rows: &[(&str, serde_json::Value)]) {
     let factory = Factory::new().unwrap();
@@ -71,6 +72,16 @@ async fn database_as_written_by(version: u32, name: &str, rows: &[(&str, serde_j
     }
     assert!(transaction.await.unwrap().is_committed());
     database.close();
+}
+
+/// Database `name` opened at whatever version it has, without upgrading it.
+async fn open_as_it_is(name: &str) -> idb::Database {
+    Factory::new()
+        .unwrap()
+        .open(name, None)
+        .unwrap()
+        .await
+        .unwrap()
 }
 
 fn v1_workspace_row(id: &str) -> serde_json::Value {
@@ -259,9 +270,9 @@ async fn a_version_1_database_is_migrated_and_keeps_every_session() {
 }
 
 #[wasm_bindgen_test]
-async fn a_checkpoint_stored_as_text_by_an_older_page_is_refused_and_the_entries_still_open() {
-    let name = unique_name("kp-text-checkpoint");
-    let create = r#"{"type":"create_topic","name":"t","partitions":1,"replication_factor":1}"#;
+async fn a_version_3_database_drops_its_checkpoints_and_every_session_still_opens() {
+    let name = unique_name("kp-v3-checkpoint");
+    let create = r#"{"type":"create_topic","name":"t","partitions":1,"replication_factor":3}"#;
     let run = r#"{"type":"run_until_idle"}"#;
     database_as_written_by(
         3,
@@ -282,11 +293,17 @@ async fn a_checkpoint_stored_as_text_by_an_older_page_is_refused_and_the_entries
     )
     .await;
     let storage = Storage::open(&name).await.unwrap();
-    let error = storage.load_from_checkpoint("w").await.unwrap_err();
-    assert!(error.to_string().contains("not binary"), "{error}");
+    assert!(storage.load_packed("w").await.unwrap().is_none());
     let scenario = storage.load_scenario("w").await.unwrap().unwrap();
     assert_eq!(scenario.entries.len(), 2);
     scenario.run(|_| {}).expect("the entries replay");
+    storage.close();
+    // The old store is gone, the new one is there.
+    let database = open_as_it_is(&name).await;
+    assert_eq!(database.store_names().len(), 3);
+    assert!(database.store_names().iter().any(|n| n == "packed_entries"));
+    assert!(!database.store_names().iter().any(|n| n == "checkpoints"));
+    database.close();
 }
 
 #[wasm_bindgen_test]
@@ -304,12 +321,7 @@ async fn a_database_from_a_newer_page_is_refused_and_left_untouched() {
     );
     assert!(error.to_string().contains("left untouched"), "{error}");
     // Still the newer version, with its row.
-    let database = Factory::new()
-        .unwrap()
-        .open(&name, None)
-        .unwrap()
-        .await
-        .unwrap();
+    let database = open_as_it_is(&name).await;
     assert_eq!(database.version().unwrap(), newer);
     let transaction = database
         .transaction(&["workspaces"], TransactionMode::ReadOnly)
@@ -410,8 +422,8 @@ async fn workspaces_are_created_whole_listed_by_last_use_and_deleted_with_their_
 }
 
 #[wasm_bindgen_test]
-async fn a_checkpoint_opens_the_same_session_and_goes_when_an_entry_it_covers_changes() {
-    let storage = Storage::open(&unique_name("kp-checkpoint")).await.unwrap();
+async fn packed_entries_open_the_same_session_and_go_when_an_entry_they_cover_changes() {
+    let storage = Storage::open(&unique_name("kp-packed")).await.unwrap();
     let mut scenario = starter_scenario(3);
     for key in ["a", "b", "c"] {
         scenario.entries.push(Entry::Command(Command::Produce {
@@ -431,63 +443,43 @@ async fn a_checkpoint_opens_the_same_session_and_goes_when_an_entry_it_covers_ch
         .create_workspace(&row_for("w", &scenario), &scenario.entries)
         .await
         .unwrap();
-    assert!(storage.load_from_checkpoint("w").await.unwrap().is_none());
-    // A checkpoint of the first 5 entries; the sixth is read from its row.
-    let mut first_five = scenario.clone();
-    first_five.entries.truncate(5);
-    let checkpoint = Timeline::new(first_five.clone()).unwrap().checkpoint();
-    assert_eq!(checkpoint.entries, 5);
+    assert!(storage.load_packed("w").await.unwrap().is_none());
+    // The first 5 entries packed; the sixth is read from its row.
+    let first_five = &scenario.entries[..5];
+    let packed = |entries_json: String| PackedEntriesRow {
+        workspace: "w".into(),
+        entries: 5.0,
+        entries_json,
+    };
     storage
-        .put_checkpoint(&CheckpointRow {
-            workspace: "w".into(),
-            entries: 5.0,
-            checkpoint: checkpoint.to_bytes(),
-            entries_json: serde_json::to_string(&first_five.entries).unwrap(),
-        })
+        .put_packed_entries(&packed(serde_json::to_string(first_five).unwrap()))
         .await
         .unwrap();
-    // A checkpoint written by another build of the broker is refused, never misread.
-    let mut foreign = checkpoint.to_bytes();
-    foreign[4..20].copy_from_slice(b"0000000000000000");
-    let good = storage.load_from_checkpoint("w").await.unwrap().unwrap();
-    storage
-        .put_checkpoint(&CheckpointRow {
-            workspace: "w".into(),
-            entries: 5.0,
-            checkpoint: foreign,
-            entries_json: serde_json::to_string(&first_five.entries).unwrap(),
-        })
-        .await
-        .unwrap();
-    let error = storage.load_from_checkpoint("w").await.unwrap_err();
-    assert!(error.to_string().contains("another version"), "{error}");
-    storage
-        .put_checkpoint(&CheckpointRow {
-            workspace: "w".into(),
-            entries: 5.0,
-            checkpoint: checkpoint.to_bytes(),
-            entries_json: serde_json::to_string(&first_five.entries).unwrap(),
-        })
-        .await
-        .unwrap();
-    let (loaded, restored) = storage.load_from_checkpoint("w").await.unwrap().unwrap();
-    assert_eq!(loaded, good.0);
+    let loaded = storage.load_packed("w").await.unwrap().unwrap();
+    assert_eq!(loaded, storage.load_scenario("w").await.unwrap().unwrap());
     assert_eq!(loaded.entries, scenario.entries);
-    let resumed = Timeline::resume(loaded, restored).unwrap();
-    let replayed = Timeline::new(scenario.clone()).unwrap();
-    assert_eq!(resumed.cluster().view(), replayed.cluster().view());
-    assert_eq!(resumed.total_moves(), replayed.total_moves());
-    // Replacing entries after the checkpoint keeps it; replacing one it covers removes it.
+    // Packed entries that disagree with their count are refused, never misread.
+    storage
+        .put_packed_entries(&packed(serde_json::to_string(&first_five[..4]).unwrap()))
+        .await
+        .unwrap();
+    let error = storage.load_packed("w").await.unwrap_err();
+    assert!(error.to_string().contains("4 entries, not 5"), "{error}");
+    storage
+        .put_packed_entries(&packed(serde_json::to_string(first_five).unwrap()))
+        .await
+        .unwrap();
+    // Replacing entries after them keeps them; replacing one they cover removes them.
     storage
         .replace_entries_from("w", 5, &scenario.entries[5..])
         .await
         .unwrap();
-    assert!(storage.load_from_checkpoint("w").await.unwrap().is_some());
+    assert!(storage.load_packed("w").await.unwrap().is_some());
     storage
         .replace_entries_from("w", 4, &scenario.entries[4..5])
         .await
         .unwrap();
-    assert!(storage.load_from_checkpoint("w").await.unwrap().is_none());
+    assert!(storage.load_packed("w").await.unwrap().is_none());
     assert_eq!(
         storage.entries("w").await.unwrap(),
         scenario.entries[..5].to_vec()

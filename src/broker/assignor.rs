@@ -29,7 +29,6 @@
 //! assert_eq!(assignment["c2"].len(), 1); // orders-2
 //! ```
 
-use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 
@@ -38,7 +37,7 @@ use super::sorted_map::{sorted_unique, sorted_unique_by, SortedMap, SortedSet};
 use crate::json::{named_json, Named};
 
 /// One member's part of a JoinGroup: who it is and what it subscribes to.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Member {
     pub member_id: String,
     pub group_instance_id: Option<String>,
@@ -352,9 +351,7 @@ pub fn cooperative_sticky_assign(
 }
 
 /// The `partition.assignment.strategy` names Kafka uses.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Strategy {
     #[serde(rename = "range")]
     Range,

@@ -27,7 +27,6 @@
 //! background timers: [`Cluster::run_until_idle`] stops when only those are left, and they
 //! go on as the clock is advanced.
 
-use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;
 
@@ -67,7 +66,7 @@ pub const MAX_QUIET_HOPS_PER_STEP: usize = 100_000;
 pub const MAX_STEPS_PER_RUN: usize = 10_000_000;
 
 /// Cluster-wide settings, Kafka's defaults.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ClusterConfig {
     /// Number of brokers, 1..=9, with ids 1..=n.
@@ -169,7 +168,7 @@ impl ClusterConfig {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BrokerNode {
     pub id: BrokerId,
     pub alive: bool,
@@ -181,20 +180,20 @@ pub struct BrokerNode {
     pub groups: SortedMap<String, Group>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ControllerNode {
     pub id: u32,
     pub alive: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Topic {
     pub name: String,
     pub config: TopicConfig,
     pub partitions: Vec<PartitionMetadata>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cluster {
     pub(crate) config: ClusterConfig,
     pub(crate) seed: u64,
@@ -225,7 +224,6 @@ pub struct Cluster {
     /// Records appended to any replica's log so far: how much work the cluster has done,
     /// which the timeline uses to decide where to keep snapshots.
     pub(crate) records_written: u64,
-    #[borsh(skip)]
     pub(crate) out: EventBuffer,
 }
 

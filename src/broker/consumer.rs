@@ -15,7 +15,6 @@
 //! coordinator; after a crash or a rebalance the next owner starts from the last commit,
 //! so records processed but not committed are processed again: at-least-once.
 
-use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
@@ -33,18 +32,7 @@ use super::sorted_map::{sorted_unique, SortedMap, SortedSet};
 pub const MAX_CONSUMERS: usize = 32;
 
 /// `auto.offset.reset`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Default,
-    Serialize,
-    Deserialize,
-    BorshSerialize,
-    BorshDeserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AutoOffsetReset {
     Earliest,
@@ -54,7 +42,7 @@ pub enum AutoOffsetReset {
 }
 
 /// Consumer configs, with the defaults of Kafka's Java client (3.x).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ConsumerConfig {
     /// `group.id`; without one the consumer can only `assign` and cannot commit.
@@ -204,7 +192,7 @@ impl ConsumerConfig {
 }
 
 /// A simulated application failure, so failure paths can be shown.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FailureRule {
     /// Records whose value contains this text fail.
@@ -230,7 +218,7 @@ impl FailureRule {
 }
 
 /// Where the member is in the group protocol (the client's `MemberState`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MemberState {
     Unjoined,
     Joining,
@@ -238,7 +226,7 @@ pub enum MemberState {
     Stable,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingCommit {
     pub offsets: Vec<(TopicPartition, u64)>,
     pub sync: bool,
@@ -248,7 +236,7 @@ pub struct PendingCommit {
     pub member_id: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Consumer {
     pub id: u32,
     pub config: ConsumerConfig,

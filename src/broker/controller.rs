@@ -17,23 +17,11 @@
 //! `unclean.leader.election.enable=true`, which lets an out-of-sync replica lead and so
 //! throws away whatever it had not copied.
 
-use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 use super::ids::BrokerId;
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Default,
-    Serialize,
-    Deserialize,
-    BorshSerialize,
-    BorshDeserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ControllerMode {
     #[default]
@@ -91,7 +79,7 @@ pub fn has_majority(alive: usize, voters: usize) -> bool {
 }
 
 /// One entry of the KRaft metadata log, shown to the learner.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MetadataRecord {
     pub offset: u64,
     /// The controller epoch (Raft term) in which the record was written.

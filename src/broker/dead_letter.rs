@@ -17,7 +17,6 @@
 //! Retry and dead letter topics are ordinary topics. *Redrive* re-publishes a dead letter
 //! topic's records to the topics they came from, once the cause is fixed.
 
-use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 use super::cluster::Cluster;
@@ -52,7 +51,7 @@ const LISTENER_EXCEPTION: &str =
 const CAUSE_EXCEPTION: &str = "java.lang.RuntimeException";
 
 /// Back-off between attempts in retry topics, in ticks (ms).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Backoff {
     /// `FixedBackOff`: the same delay every time; Spring then uses one retry topic
@@ -100,18 +99,7 @@ impl Default for Backoff {
 }
 
 /// Kafka Connect's `errors.tolerance`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Default,
-    Serialize,
-    Deserialize,
-    BorshSerialize,
-    BorshDeserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Tolerance {
     #[default]
@@ -120,9 +108,7 @@ pub enum Tolerance {
 }
 
 /// How a group's application handles a record it fails to process.
-#[derive(
-    Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, BorshSerialize, BorshDeserialize,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ErrorPolicy {
     /// A plain consumer loop that logs the exception and moves on: the record is skipped.

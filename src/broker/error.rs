@@ -4,13 +4,12 @@
 //! or exception it stands for, and carries the values a learner needs to see why. A command
 //! that returns an error has changed nothing.
 
-use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 use super::ids::{BrokerId, Node};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "error")]
 pub enum BrokerError {
     /// `INVALID_TOPIC_EXCEPTION`: the name breaks `org.apache.kafka.common.internals.Topic`'s rules.

@@ -17,7 +17,6 @@
 //! one of its partitions loads the groups from that log, which is how a coordinator moves
 //! when its broker dies.
 
-use borsh::{BorshDeserialize, BorshSerialize};
 use serde_json::Value;
 use std::rc::Rc;
 
@@ -88,7 +87,7 @@ pub fn describe_coordinator_mapping(group: &str, offsets_topic_partitions: u32) 
 }
 
 /// The states of `GroupMetadata` in the classic protocol.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GroupState {
     Empty,
     PreparingRebalance,
@@ -111,7 +110,7 @@ impl GroupState {
 
 /// What a member sends in `JoinGroup`: its protocols and, in their metadata, its
 /// subscription and the partitions it owns (cooperative rebalancing).
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JoinGroupRequest {
     pub group: String,
     pub member_id: String,
@@ -125,7 +124,7 @@ pub struct JoinGroupRequest {
 }
 
 /// A successful `JoinGroup` answer; `members` is filled only for the leader.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JoinGroupResult {
     pub generation: i32,
     pub protocol: Strategy,
@@ -135,7 +134,7 @@ pub struct JoinGroupResult {
 }
 
 /// One member as the coordinator keeps it.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupMember {
     pub member_id: String,
     pub group_instance_id: Option<String>,
@@ -156,7 +155,7 @@ pub struct GroupMember {
 }
 
 /// `GroupMetadata`: one group on its coordinator.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Group {
     pub id: String,
     pub state: GroupState,

@@ -1,6 +1,5 @@
 //! Names for the nodes of the simulated cluster and the partitions they hold.
 
-use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::fmt;
@@ -11,20 +10,7 @@ use crate::json::{Fields, FromJson, Object, ToJson};
 pub type BrokerId = u32;
 
 /// Every place a request can start or end. Ordered, so it can key a `BTreeMap`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    BorshSerialize,
-    BorshDeserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum Node {
     /// A KRaft controller voter (`process.roles=controller`), or a ZooKeeper server in ZooKeeper mode.
@@ -46,19 +32,7 @@ impl fmt::Display for Node {
 }
 
 /// A topic partition, written `orders-1` as Kafka's `TopicPartition.toString` does.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    BorshSerialize,
-    BorshDeserialize,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct TopicPartition {
     pub topic: String,
     pub partition: u32,

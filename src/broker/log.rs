@@ -15,14 +15,13 @@
 //!
 //! The high watermark is not the log's business: it belongs to the replica (`partition.rs`).
 
-use borsh::{BorshDeserialize, BorshSerialize};
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 
 use super::topic::TopicConfig;
 
 /// One record. Offsets are assigned by the leader's log on append.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
     pub offset: u64,
     /// `CreateTime`: the tick at which the producer made the record.
@@ -66,7 +65,7 @@ impl Record {
 }
 
 /// A segment of the log: a base offset, its size, and when it was opened.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Segment {
     pub base_offset: u64,
     pub size_bytes: u64,
@@ -86,7 +85,7 @@ const NO_PRODUCER_ID: u64 = u64::MAX;
 
 /// One record as the log keeps it: fixed-size metadata, with key, value and headers in
 /// the store's byte chunks (56 bytes per record besides the payload).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct StoredRecord {
     offset: u64,
     timestamp: u64,
@@ -113,7 +112,7 @@ impl StoredRecord {
 /// Both the metadata and the payload bytes are kept in fixed-size chunks behind `Rc`, so a
 /// copy of the store (a timeline snapshot) shares every chunk, and appending to a shared
 /// store copies only its last, partly filled chunks (`Rc::make_mut`), never the whole log.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 struct RecordStore {
     /// Metadata, `ENTRIES_PER_CHUNK` per chunk; only the last chunk may be shorter.
     entry_chunks: VecDeque<Rc<Vec<StoredRecord>>>,
@@ -337,7 +336,7 @@ impl RecordStore {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartitionLog {
     /// Records in offset order; compaction may leave gaps between offsets.
     records: RecordStore,

@@ -5,7 +5,6 @@
 //! this one implementation.
 
 pub mod assignor;
-pub(crate) mod checkpoint;
 pub mod cluster;
 pub mod command;
 pub mod consumer;

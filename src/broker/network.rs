@@ -9,7 +9,6 @@
 //! A cut link or a crashed receiver does not stop a message from being sent; it is lost on
 //! arrival, which is how a real network behaves from the sender's point of view.
 
-use borsh::{BorshDeserialize, BorshSerialize};
 use std::collections::BTreeMap;
 
 use super::error::BrokerError;
@@ -21,7 +20,7 @@ use super::sorted_map::{SortedMap, SortedSet};
 /// Default one-way latency of every link, in ticks (milliseconds).
 pub const DEFAULT_LINK_LATENCY_MS: u64 = 1;
 
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Payload {
     /// Producer → leader.
     ProduceRequest {
@@ -157,7 +156,7 @@ pub enum Payload {
 
 /// Leader → follower: records, the leader's high watermark, or the place where the
 /// follower's log diverged from the leader's (`DivergingEpoch`).
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchResponse {
     pub partition: TopicPartition,
     pub leader_epoch: u32,
@@ -169,7 +168,7 @@ pub struct FetchResponse {
     pub error: Option<BrokerError>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Timer {
     /// The controller has not heard from the broker for the session timeout.
     BrokerSessionExpired { broker: BrokerId },
@@ -366,7 +365,7 @@ impl Payload {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InFlight {
     pub id: u64,
     pub from: Node,
@@ -379,9 +378,8 @@ pub struct InFlight {
 /// Key of a queued message: delivery tick first, then send order.
 pub type QueueKey = (u64, u64);
 
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Network {
-    #[borsh(deserialize_with = "super::checkpoint::map")]
     queue: BTreeMap<QueueKey, InFlight>,
     next_id: u64,
     /// Unordered pairs stored as (smaller, larger).

@@ -12,8 +12,6 @@
 //! not move the HW while the ISR is smaller than `min.insync.replicas`
 //! (`Partition.maybeIncrementLeaderHW` skips when `isUnderMinIsr`).
 
-use borsh::{BorshDeserialize, BorshSerialize};
-
 use super::ids::{BrokerId, TopicPartition};
 use super::sorted_map::SortedMap;
 use std::rc::Rc;
@@ -23,7 +21,7 @@ use super::network::QueueKey;
 use super::producer::Acks;
 
 /// What the controller knows about a partition (the metadata log's `PartitionRecord`).
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartitionMetadata {
     pub replicas: Vec<BrokerId>,
     pub leader: Option<BrokerId>,
@@ -58,7 +56,7 @@ pub fn high_watermark_candidate(
 }
 
 /// The leader's view of one follower.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FollowerState {
     /// The follower's LEO, as its last fetch offset told the leader.
     pub log_end_offset: Option<u64>,
@@ -71,13 +69,13 @@ pub struct FollowerState {
     pub high_watermark_sent: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParkedFetch {
     pub fetch_offset: u64,
 }
 
 /// An acks=all produce waiting in the leader's produce purgatory for the HW to pass it.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParkedProduce {
     pub producer: u32,
     pub request_id: u64,
@@ -101,7 +99,7 @@ pub(crate) fn park_in_offset_order(parked: &mut Vec<ParkedProduce>, produce: Par
 }
 
 /// What the group coordinator does once its records are replicated.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CoordinatorWaiter {
     /// Answer an `OffsetCommit`.
     Commit(ParkedCommit),
@@ -110,14 +108,14 @@ pub enum CoordinatorWaiter {
     GroupSync { group: String, generation: i32 },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParkedCommit {
     pub consumer: u32,
     pub group: String,
     pub offsets: Vec<(TopicPartition, u64)>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReplicaRole {
     Leader {
         followers: SortedMap<BrokerId, FollowerState>,
@@ -134,7 +132,7 @@ pub enum ReplicaRole {
 }
 
 /// Last appended state of an idempotent producer on this partition (`ProducerStateEntry`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProducerStateEntry {
     pub producer_epoch: u16,
     pub last_sequence: i32,
@@ -142,7 +140,7 @@ pub struct ProducerStateEntry {
 }
 
 /// One broker's copy of one partition.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Replica {
     /// Shared between copies of the cluster (the timeline's snapshots) until one of them
     /// changes it (`Rc::make_mut`), so going back in time does not copy every log.

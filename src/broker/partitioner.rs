@@ -16,7 +16,6 @@
 //! assert_eq!(partition_for_key(b"foobar", 3), 0);
 //! ```
 
-use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 /// Kafka's 32-bit murmur2 (`org.apache.kafka.common.utils.Utils.murmur2`), returned as the
@@ -81,18 +80,7 @@ pub fn explain_key_partition(key: &str, partition_count: u32) -> (u32, String) {
 
 /// How records without a key are spread. Kafka ≥ 3.3 uses the built-in sticky partitioner
 /// by default (`partitioner.class` unset); `RoundRobinPartitioner` must be configured.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Default,
-    Serialize,
-    Deserialize,
-    BorshSerialize,
-    BorshDeserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NullKeyStrategy {
     #[default]

@@ -14,7 +14,6 @@
 //! and a per-partition sequence number, so a retry of a record the leader already appended
 //! is recognised and not appended twice.
 
-use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;
 
@@ -33,18 +32,7 @@ use super::partitioner::NullKeyStrategy;
 use super::sorted_map::SortedMap;
 
 /// `acks`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Default,
-    Serialize,
-    Deserialize,
-    BorshSerialize,
-    BorshDeserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum Acks {
     #[serde(rename = "0")]
     None,
@@ -66,7 +54,7 @@ impl Acks {
 }
 
 /// Producer configs, with the defaults of Kafka's Java client (3.x / 4.x).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ProducerConfig {
     /// `acks`, default `all`.
@@ -154,7 +142,7 @@ impl Default for ProducerConfig {
 
 /// One batch of records for one partition that the producer is responsible for until it is
 /// acknowledged or fails (`ProducerBatch`).
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingSend {
     pub partition: TopicPartition,
     /// Shared with the requests that carry it (and with timeline snapshots): a batch
@@ -169,7 +157,7 @@ pub struct PendingSend {
     pub timeout_timer: Option<QueueKey>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Producer {
     pub id: u32,
     pub config: ProducerConfig,

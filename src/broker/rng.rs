@@ -13,11 +13,9 @@
 //! assert_eq!(a.next_u64(), b.next_u64());
 //! ```
 
-use borsh::{BorshDeserialize, BorshSerialize};
-
 /// SplitMix64 (Steele, Lea & Flood, 2014): tiny, fast, and good enough for choosing
 /// brokers and partitions. Not for cryptography.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeededRng {
     state: u64,
 }

@@ -16,9 +16,6 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::ops::Index;
 
-use borsh::io::{Read, Result as IoResult, Write};
-use borsh::{BorshDeserialize, BorshSerialize};
-
 #[derive(Clone, PartialEq, Eq)]
 pub struct SortedMap<K, V> {
     /// Strictly increasing by key.
@@ -281,32 +278,8 @@ where
     }
 }
 
-/// Written as `BTreeMap` is: the count, then each key and value in key order.
-impl<K: BorshSerialize, V: BorshSerialize> BorshSerialize for SortedMap<K, V> {
-    fn serialize<W: Write>(&self, writer: &mut W) -> IoResult<()> {
-        (self.entries.len() as u32).serialize(writer)?;
-        for (key, value) in &self.entries {
-            key.serialize(writer)?;
-            value.serialize(writer)?;
-        }
-        Ok(())
-    }
-}
-
-impl<K: BorshDeserialize + Ord, V: BorshDeserialize> BorshDeserialize for SortedMap<K, V> {
-    fn deserialize_reader<R: Read>(reader: &mut R) -> IoResult<Self> {
-        let len = u32::deserialize_reader(reader)?;
-        let mut map = SortedMap::new();
-        for _ in 0..len {
-            let key = K::deserialize_reader(reader)?;
-            map.insert(key, V::deserialize_reader(reader)?);
-        }
-        Ok(map)
-    }
-}
-
 /// An ordered set kept as one sorted `Vec` (see [`SortedMap`]).
-#[derive(Clone, PartialEq, Eq, BorshSerialize)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct SortedSet<T> {
     map: SortedMap<T, ()>,
 }
@@ -388,14 +361,6 @@ pub fn sorted_unique_by<T>(
 impl<T> Default for SortedSet<T> {
     fn default() -> Self {
         SortedSet::new()
-    }
-}
-
-impl<T: BorshDeserialize + Ord> BorshDeserialize for SortedSet<T> {
-    fn deserialize_reader<R: Read>(reader: &mut R) -> IoResult<Self> {
-        Ok(SortedSet {
-            map: SortedMap::deserialize_reader(reader)?,
-        })
     }
 }
 
@@ -503,12 +468,5 @@ mod tests {
             [(&"a".to_string(), &2), (&"b".to_string(), &3)]
         );
         assert_eq!(map["a"], 2);
-        let bytes = borsh::to_vec(&map).unwrap();
-        let as_btree: BTreeMap<String, u32> = borsh::from_slice(&bytes).unwrap();
-        assert_eq!(as_btree.len(), 2);
-        assert_eq!(
-            borsh::from_slice::<SortedMap<String, u32>>(&bytes).unwrap(),
-            map
-        );
     }
 }

@@ -9,7 +9,6 @@
 //! assignment (`AdminUtils.assignReplicasToBrokersRackUnaware`): leaders round-robin over
 //! the brokers from a random start, followers shifted so the load spreads evenly.
 
-use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 use super::error::BrokerError;
@@ -67,18 +66,7 @@ pub fn topics_collide(a: &str, b: &str) -> bool {
 }
 
 /// `cleanup.policy`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Default,
-    Serialize,
-    Deserialize,
-    BorshSerialize,
-    BorshDeserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CleanupPolicy {
     #[default]
@@ -107,7 +95,7 @@ impl CleanupPolicy {
 /// The per-topic configs the playground models, with Kafka's defaults
 /// (`org.apache.kafka.common.config.TopicConfig`, `ServerLogConfigs`). Times are in ticks,
 /// and one tick is one millisecond, so the numbers are Kafka's own.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TopicConfig {
     /// `min.insync.replicas`, default 1.

@@ -17,9 +17,7 @@ pub use share_link::{
     import, is_share_fragment, open_share_fragment, share_fragment, ImportError, MAX_IMPORT_BYTES,
     MAX_SHARE_CHARS,
 };
-pub use timeline::{
-    Checkpoint, Pushed, Timeline, SNAPSHOT_INTERVAL, SNAPSHOT_QUEUE_BASE, SNAPSHOT_RECORDS,
-};
+pub use timeline::{Pushed, Timeline, SNAPSHOT_INTERVAL, SNAPSHOT_QUEUE_BASE, SNAPSHOT_RECORDS};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -23,10 +23,8 @@
 
 use crate::broker::sorted_map::SortedMap;
 
-use borsh::{BorshDeserialize, BorshSerialize};
-
 use super::{ClockEntry, Entry, Scenario, ScenarioError};
-use crate::broker::{checkpoint, Cluster, Event};
+use crate::broker::{Cluster, Event};
 
 /// Moves between snapshots, at most (while few messages are queued).
 pub const SNAPSHOT_INTERVAL: u64 = 256;
@@ -52,27 +50,6 @@ struct Cursor {
     hops_in_entry: u64,
 }
 
-/// The cluster after the first `entries` entries of a session (`moves` moves), written down
-/// so that the session can be opened without replaying them ([`Timeline::resume`]).
-#[derive(Debug, Clone, BorshSerialize, BorshDeserialize)]
-pub struct Checkpoint {
-    pub entries: usize,
-    pub moves: u64,
-    pub cluster: Cluster,
-}
-
-impl Checkpoint {
-    /// The checkpoint in binary, headed by the format and the broker build that wrote it.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        checkpoint::encode(self)
-    }
-
-    /// Reads [`Checkpoint::to_bytes`]; another build's or a damaged checkpoint is refused.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Checkpoint, String> {
-        checkpoint::decode(bytes)
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct Timeline {
     scenario: Scenario,
@@ -87,9 +64,6 @@ pub struct Timeline {
     history: Vec<(u64, Event)>,
     /// Moves whose events are in `history`.
     recorded_moves: u64,
-    /// The first move whose events `history` holds, less one: 0, unless the session was
-    /// opened from a checkpoint (earlier events were not replayed).
-    history_from: u64,
 }
 
 /// What [`Timeline::push`] did.
@@ -124,92 +98,10 @@ impl Timeline {
             total_moves: 0,
             history: Vec::new(),
             recorded_moves: 0,
-            history_from: 0,
         };
         while timeline.advance()? {}
         timeline.total_moves = timeline.position;
         Ok(timeline)
-    }
-
-    /// Opens a session from a checkpoint of its first entries, replaying only the entries
-    /// after it. The state is the same as [`Timeline::new`]'s; the narration starts at the
-    /// checkpoint, and stepping back before it replays from the start.
-    pub fn resume(scenario: Scenario, checkpoint: Checkpoint) -> Result<Timeline, ScenarioError> {
-        if checkpoint.entries > scenario.entries.len() {
-            return Err(ScenarioError::Format(format!(
-                "the checkpoint covers {} entries, the session has {}",
-                checkpoint.entries,
-                scenario.entries.len()
-            )));
-        }
-        let fresh = Cluster::try_new(scenario.config.clone(), scenario.seed)
-            .map_err(ScenarioError::Config)?;
-        let start = Cursor {
-            entry: 0,
-            hops_in_entry: 0,
-        };
-        let cursor = Cursor {
-            entry: checkpoint.entries,
-            hops_in_entry: 0,
-        };
-        let moves = checkpoint.moves;
-        let mut snapshots = SortedMap::new();
-        snapshots.insert(0, (fresh, start));
-        snapshots.insert(moves, (checkpoint.cluster.clone(), cursor));
-        let mut timeline = Timeline {
-            snapshots,
-            scenario,
-            cluster: checkpoint.cluster,
-            cursor,
-            position: moves,
-            total_moves: 0,
-            history: Vec::new(),
-            recorded_moves: moves,
-            history_from: moves,
-        };
-        while timeline.advance()? {}
-        timeline.total_moves = timeline.position;
-        Ok(timeline)
-    }
-
-    /// A checkpoint at the latest entry boundary at or before the current move.
-    pub fn checkpoint(&self) -> Checkpoint {
-        let at_boundary = |cluster: &Cluster, cursor: &Cursor| -> Option<usize> {
-            if cursor.hops_in_entry == 0 {
-                return Some(cursor.entry);
-            }
-            // A clock entry whose hops are used up (or whose cluster went idle) is done.
-            match self.scenario.entries.get(cursor.entry)? {
-                Entry::Clock(ClockEntry::Step { count }) if cursor.hops_in_entry >= *count => {
-                    Some(cursor.entry + 1)
-                }
-                Entry::Clock(_) if cluster.is_idle() => Some(cursor.entry + 1),
-                _ => None,
-            }
-        };
-        if let Some(entries) = at_boundary(&self.cluster, &self.cursor) {
-            return Checkpoint {
-                entries,
-                moves: self.position,
-                cluster: self.cluster.clone(),
-            };
-        }
-        self.snapshots
-            .up_to(&self.position)
-            .rev()
-            .find_map(|(&moves, (cluster, cursor))| {
-                at_boundary(cluster, cursor).map(|entries| Checkpoint {
-                    entries,
-                    moves,
-                    cluster: cluster.clone(),
-                })
-            })
-            .expect("move 0 is a snapshot at the first entry")
-    }
-
-    /// The first move the history has events for, less one (0 unless resumed).
-    pub fn history_from(&self) -> u64 {
-        self.history_from
     }
 
     /// Renames the session (a name is not part of what replays).
@@ -388,7 +280,6 @@ impl Timeline {
             self.snapshots.retain(|&at, _| at <= position);
             self.history.retain(|(at, _)| *at <= position);
             self.recorded_moves = position;
-            self.history_from = self.history_from.min(position);
             self.total_moves = position;
         }
         (dropped, changed_from)
@@ -536,7 +427,6 @@ mod tests {
             total_moves: 0,
             history: Vec::new(),
             recorded_moves: 0,
-            history_from: 0,
         };
         while timeline.position < moves && timeline.advance().unwrap() {}
         timeline.cluster.view()

@@ -6,9 +6,9 @@
 //! * `entries` (key path `[workspace, seq]`): the session's log, one row per applied
 //!   command or clock entry, each written in its own transaction as it happens, so a closed
 //!   tab loses nothing that was shown;
-//! * `checkpoints` (key path `workspace`): for a long session, the cluster after its first N
-//!   entries together with those entries, so opening it reads two values and replays only
-//!   what came after (a checkpoint that a changed entry contradicts is deleted with it).
+//! * `packed_entries` (key path `workspace`): for a long session, its first N entries again
+//!   as one JSON array, so opening it reads one value and the few rows after it instead of
+//!   N rows (a packed list that a changed entry contradicts is deleted with it).
 //!
 //! Values are stored as JSON text in the documented scenario format, so what is stored,
 //! exported and shared is one format.
@@ -22,25 +22,30 @@ use idb::{
 };
 use std::cell::Cell;
 use std::rc::Rc;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 
 use crate::broker::sorted_map::sorted_unique_by;
 use crate::broker::ClusterConfig;
 use crate::json::{FromJson, ToJson};
 use crate::number::decimal;
-use crate::scenario::{Checkpoint, Entry, Scenario, SCENARIO_VERSION};
+use crate::scenario::{Entry, Scenario, SCENARIO_VERSION};
 
 /// The IndexedDB schema version (object stores and their shapes).
 ///
 /// * 1: `workspaces` and `entries`.
 /// * 2: workspace rows carry `entry_count` and `bytes` (for the workspace list); opening a
 ///   version 1 database counts them once (see [`Storage::open`]).
-/// * 3: the `checkpoints` store.
+/// * 3: the `checkpoints` store (the cluster's state in binary, with the entries it covers).
+/// * 4: `packed_entries` instead of `checkpoints`: the entries alone, since replaying them
+///   is fast enough; opening a version 3 database drops its checkpoints (the entry rows
+///   hold everything they did).
 ///
 /// A database written by a newer page is refused and left as it is.
-pub const DB_SCHEMA_VERSION: u32 = 3;
+pub const DB_SCHEMA_VERSION: u32 = 4;
 const WORKSPACES: &str = "workspaces";
 const ENTRIES: &str = "entries";
+const PACKED_ENTRIES: &str = "packed_entries";
+/// The version 3 store that version 4 replaced.
 const CHECKPOINTS: &str = "checkpoints";
 
 #[derive(Debug, Clone, PartialEq)]
@@ -76,14 +81,14 @@ fn failed(error: idb::Error) -> StorageError {
     StorageError::Failed(error.to_string())
 }
 
-/// Deletes a workspace's entries and checkpoint inside `transaction` (which must cover both
-/// stores).
+/// Deletes a workspace's entries and packed entries inside `transaction` (which must cover
+/// both stores).
 async fn delete_sessions_data(
     transaction: &idb::Transaction,
     workspace: &str,
 ) -> Result<(), StorageError> {
     transaction
-        .object_store(CHECKPOINTS)
+        .object_store(PACKED_ENTRIES)
         .map_err(failed)?
         .delete(JsValue::from_str(workspace))
         .map_err(failed)?
@@ -197,40 +202,28 @@ impl WorkspaceRow {
     }
 }
 
-/// A stored checkpoint: the cluster after the workspace's first `entries` entries
-/// ([`Checkpoint::to_bytes`], stored as a `Uint8Array`) and those entries as one JSON array.
+/// A workspace's first `entries` entries as one JSON array (the scenario format's
+/// `entries`), stored beside the entry rows so that a long session opens with one read.
 #[derive(Debug, Clone, PartialEq)]
-pub struct CheckpointRow {
+pub struct PackedEntriesRow {
     pub workspace: String,
     pub entries: f64,
-    pub checkpoint: Vec<u8>,
     pub entries_json: String,
 }
 
-impl CheckpointRow {
-    /// The row as IndexedDB stores it; the bytes go in as one typed array.
+impl PackedEntriesRow {
     fn to_js(&self) -> JsValue {
         js_object(&[
             ("workspace", JsValue::from_str(&self.workspace)),
             ("entries", JsValue::from_f64(self.entries)),
-            (
-                "checkpoint",
-                js_sys::Uint8Array::from(self.checkpoint.as_slice()).into(),
-            ),
             ("entries_json", JsValue::from_str(&self.entries_json)),
         ])
     }
 
-    /// A stored row, or what is wrong with it (a row of an older storage version, whose
-    /// checkpoint is text, is refused like a damaged one: the entries are replayed instead).
-    fn from_js(value: &JsValue) -> Result<CheckpointRow, String> {
-        let checkpoint = field(value, "checkpoint")
-            .and_then(|v| v.dyn_into::<js_sys::Uint8Array>().ok())
-            .ok_or("the checkpoint is not binary (an older format)")?;
-        Ok(CheckpointRow {
+    fn from_js(value: &JsValue) -> Result<PackedEntriesRow, String> {
+        Ok(PackedEntriesRow {
             workspace: text_field(value, "workspace")?,
             entries: number_field(value, "entries")?,
-            checkpoint: checkpoint.to_vec(),
             entries_json: text_field(value, "entries_json")?,
         })
     }
@@ -298,10 +291,13 @@ impl Storage {
                 params.key_path(Some(KeyPath::new_array(["workspace", "seq"])));
                 let _ = database.create_object_store(ENTRIES, params);
             }
-            if !names.iter().any(|n| n == CHECKPOINTS) {
+            if names.iter().any(|n| n == CHECKPOINTS) {
+                let _ = database.delete_object_store(CHECKPOINTS);
+            }
+            if !names.iter().any(|n| n == PACKED_ENTRIES) {
                 let mut params = ObjectStoreParams::new();
                 params.key_path(Some(KeyPath::new_single("workspace")));
-                let _ = database.create_object_store(CHECKPOINTS, params);
+                let _ = database.create_object_store(PACKED_ENTRIES, params);
             }
         });
         let database = match request.await {
@@ -410,7 +406,7 @@ impl Storage {
         let transaction = self
             .database
             .transaction(
-                &[WORKSPACES, ENTRIES, CHECKPOINTS],
+                &[WORKSPACES, ENTRIES, PACKED_ENTRIES],
                 TransactionMode::ReadWrite,
             )
             .map_err(failed)?;
@@ -434,12 +430,12 @@ impl Storage {
         committed(transaction.await.map_err(failed)?)
     }
 
-    /// Deletes a workspace, its entries and its checkpoint, in one transaction.
+    /// Deletes a workspace, its entries and its packed entries, in one transaction.
     pub async fn delete_workspace(&self, id: &str) -> Result<(), StorageError> {
         let transaction = self
             .database
             .transaction(
-                &[WORKSPACES, ENTRIES, CHECKPOINTS],
+                &[WORKSPACES, ENTRIES, PACKED_ENTRIES],
                 TransactionMode::ReadWrite,
             )
             .map_err(failed)?;
@@ -503,7 +499,7 @@ impl Storage {
 
     /// Replaces a workspace's entries from `from_seq` on with `entries` (numbered from
     /// `from_seq`), in one transaction: a session that went on from an earlier move, or a
-    /// step entry that grew. A checkpoint covering a replaced entry goes too. Ok only once
+    /// step entry that grew. Packed entries covering a replaced entry go too. Ok only once
     /// it committed; otherwise nothing changed.
     pub async fn replace_entries_from(
         &self,
@@ -513,20 +509,20 @@ impl Storage {
     ) -> Result<(), StorageError> {
         let transaction = self
             .database
-            .transaction(&[ENTRIES, CHECKPOINTS], TransactionMode::ReadWrite)
+            .transaction(&[ENTRIES, PACKED_ENTRIES], TransactionMode::ReadWrite)
             .map_err(failed)?;
-        let checkpoints = transaction.object_store(CHECKPOINTS).map_err(failed)?;
+        let packed_store = transaction.object_store(PACKED_ENTRIES).map_err(failed)?;
         let key = JsValue::from_str(workspace);
-        let checkpoint: Option<JsValue> = checkpoints
+        let packed: Option<JsValue> = packed_store
             .get(key.clone())
             .map_err(failed)?
             .await
             .map_err(failed)?;
-        let covered = checkpoint
+        let covered = packed
             .and_then(|c| js_sys::Reflect::get(&c, &JsValue::from_str("entries")).ok())
             .and_then(|n| n.as_f64());
         if covered.is_some_and(|n| n > f64::from(from_seq)) {
-            checkpoints
+            packed_store
                 .delete(key)
                 .map_err(failed)?
                 .await
@@ -617,26 +613,21 @@ impl Storage {
             .collect()
     }
 
-    /// Stores a workspace's checkpoint (replacing the one before), in its own transaction.
-    pub async fn put_checkpoint(&self, row: &CheckpointRow) -> Result<(), StorageError> {
-        self.write_one(CHECKPOINTS, &row.to_js(), Write::Put).await
+    /// Stores a workspace's packed entries (replacing the ones before), in their own
+    /// transaction.
+    pub async fn put_packed_entries(&self, row: &PackedEntriesRow) -> Result<(), StorageError> {
+        self.write_one(PACKED_ENTRIES, &row.to_js(), Write::Put)
+            .await
     }
 
-    /// Loads a workspace from its checkpoint: the scenario (the checkpoint's entries and the
-    /// entry rows after them) and the checkpoint. `None` when there is no checkpoint.
-    pub async fn load_from_checkpoint(
-        &self,
-        id: &str,
-    ) -> Result<Option<(Scenario, Checkpoint)>, StorageError> {
-        let Some(value) = self.get_value(CHECKPOINTS, id).await? else {
+    /// Loads a workspace through its packed entries and the entry rows after them. `None`
+    /// when it has no packed entries.
+    pub async fn load_packed(&self, id: &str) -> Result<Option<Scenario>, StorageError> {
+        let Some(value) = self.get_value(PACKED_ENTRIES, id).await? else {
             return Ok(None);
         };
-        let corrupt = |e: String| StorageError::Corrupt(format!("checkpoint of {id}: {e}"));
-        let row = CheckpointRow::from_js(&value).map_err(corrupt)?;
-        let checkpoint = Checkpoint::from_bytes(&row.checkpoint).map_err(corrupt)?;
-        if checkpoint.entries as f64 != row.entries {
-            return Err(corrupt("its cluster and its entries disagree".into()));
-        }
+        let corrupt = |e: String| StorageError::Corrupt(format!("packed entries of {id}: {e}"));
+        let row = PackedEntriesRow::from_js(&value).map_err(corrupt)?;
         let Some(mut scenario) = self.scenario_header(id).await? else {
             return Ok(None);
         };
@@ -650,7 +641,7 @@ impl Storage {
         }
         entries.extend(self.entries_from(id, entries.len() as u32).await?);
         scenario.entries = entries;
-        Ok(Some((scenario, checkpoint)))
+        Ok(Some(scenario))
     }
 
     /// Loads a workspace as a scenario, checking the schema version.

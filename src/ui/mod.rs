@@ -298,7 +298,7 @@ pub fn app() -> Html {
                     }
                     let from = pushed.iter().map(|p| p.changed_from).min();
                     outbox.session_changed(timeline.scenario(), from, timeline.position());
-                    outbox.checkpoint_if_due(timeline);
+                    outbox.pack_if_due(timeline.scenario());
                 }
                 if let Some(storage) = storage.borrow().clone() {
                     flush(storage, outbox.clone(), status.clone(), None);
@@ -860,7 +860,7 @@ pub fn app() -> Html {
                                 if saving {
                                     let mut outbox = outbox.borrow_mut();
                                     outbox.create(&id, imported.scenario(), imported.position());
-                                    outbox.checkpoint_if_due(&imported);
+                                    outbox.pack_if_due(imported.scenario());
                                 }
                                 notice.set(Some(format!("Imported {file_name} as a new workspace.")));
                                 show(imported);
@@ -904,7 +904,6 @@ pub fn app() -> Html {
     let cluster = timeline_now.cluster();
     let view = cluster.view();
     let position = timeline_now.position();
-    let history_from = timeline_now.history_from();
     let workspace_name = timeline_now
         .scenario()
         .name
@@ -1049,9 +1048,6 @@ pub fn app() -> Html {
             </main>
             <footer class="time" aria-label="Time">
                 <TimeBar {position} {total} tick={view.tick} playing={*playing} speed={*speed} {idle} on_action={on_time} />
-                if history_from > 0 {
-                    <p class="hint narration-note">{ format!("Events up to move {history_from} are not listed: this long session was opened from a checkpoint. Every earlier move can still be shown exactly.") }</p>
-                }
                 <Narration {lines} {first_index} {position} {on_seek} />
             </footer>
             if let Some((config, seed)) = &*confirm_new {

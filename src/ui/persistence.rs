@@ -12,7 +12,7 @@ use yew::prelude::*;
 
 use crate::json::ToJson;
 use crate::scenario::{open_share_fragment, Entry, Scenario, Timeline};
-use crate::storage::{now_ms, CheckpointRow, Storage, WorkspaceRow};
+use crate::storage::{now_ms, PackedEntriesRow, Storage, WorkspaceRow};
 
 /// The IndexedDB database the page uses.
 pub const DATABASE_NAME: &str = "kafka-playground";
@@ -20,9 +20,9 @@ pub const DATABASE_NAME: &str = "kafka-playground";
 pub const FIRST_WORKSPACE_ID: &str = "default";
 const LAST_WORKSPACE_KEY: &str = "kafka-playground-workspace";
 const CHANNEL_NAME: &str = "kafka-playground";
-/// Entries between stored checkpoints: a longer session opens from its latest checkpoint
-/// instead of replaying every entry.
-pub const CHECKPOINT_EVERY: usize = 2_000;
+/// Entries between writes of the packed entries: a longer session opens by reading them
+/// (one value) and the few entry rows after them instead of every row.
+pub const PACK_EVERY: usize = 2_000;
 
 /// Where saving stands, shown in the header.
 #[derive(Clone, PartialEq)]
@@ -50,7 +50,7 @@ pub enum Write {
         entries: Vec<Entry>,
     },
     Delete(String),
-    Checkpoint(CheckpointRow),
+    PackedEntries(PackedEntriesRow),
 }
 
 impl Write {
@@ -59,7 +59,7 @@ impl Write {
             Write::Entries { workspace, .. } => workspace,
             Write::Workspace(row) | Write::Create { row, .. } => &row.id,
             Write::Delete(id) => id,
-            Write::Checkpoint(row) => &row.workspace,
+            Write::PackedEntries(row) => &row.workspace,
         }
     }
 }
@@ -74,8 +74,8 @@ pub struct Outbox {
     /// JSON bytes of each stored (or queued) entry of the current workspace; its length is
     /// where a write appends.
     pub sizes: Vec<usize>,
-    /// Entries the current workspace's stored checkpoint covers (0: none).
-    pub checkpoint_entries: usize,
+    /// Entries the current workspace's stored packed entries cover (0: none).
+    pub packed_entries: usize,
     pub flushing: bool,
     pub disabled: bool,
     /// This tab's name on the broadcast channel.
@@ -87,7 +87,7 @@ impl Outbox {
     pub fn adopt(&mut self, id: &str, scenario: &Scenario, created: f64) {
         self.current = id.to_string();
         self.created = created;
-        self.checkpoint_entries = 0;
+        self.packed_entries = 0;
         self.sizes = scenario.entries.iter().map(entry_size).collect();
         remember_last_workspace(id);
     }
@@ -119,8 +119,8 @@ impl Outbox {
     pub fn session_changed(&mut self, scenario: &Scenario, from: Option<usize>, position: u64) {
         let entries = &scenario.entries;
         if let Some(from) = from {
-            if from < self.checkpoint_entries {
-                self.checkpoint_entries = 0; // storage deletes it with the replaced entries
+            if from < self.packed_entries {
+                self.packed_entries = 0; // storage deletes them with the replaced entries
             }
             if from < entries.len() || from < self.sizes.len() {
                 // `add` for a new entry at the end; a changed or cut tail is replaced.
@@ -143,18 +143,15 @@ impl Outbox {
         self.queue.push_back(Write::Workspace(row));
     }
 
-    /// Queues a checkpoint of the current session when it has grown [`CHECKPOINT_EVERY`]
-    /// entries past the stored one.
-    pub fn checkpoint_if_due(&mut self, timeline: &Timeline) {
-        if self.sizes.len() < self.checkpoint_entries + CHECKPOINT_EVERY {
+    /// Queues the current session's entries packed as one value when they have grown
+    /// [`PACK_EVERY`] past the stored ones.
+    pub fn pack_if_due(&mut self, scenario: &Scenario) {
+        if self.sizes.len() < self.packed_entries + PACK_EVERY {
             return;
         }
-        if let Some(row) = checkpoint_row(&self.current, timeline) {
-            if row.entries as usize > self.checkpoint_entries {
-                self.checkpoint_entries = row.entries as usize;
-                self.queue.push_back(Write::Checkpoint(row));
-            }
-        }
+        let row = packed_entries_row(&self.current, scenario);
+        self.packed_entries = scenario.entries.len();
+        self.queue.push_back(Write::PackedEntries(row));
     }
 
     /// The current workspace's row as it should be stored now.
@@ -233,7 +230,7 @@ pub fn flush(
                 Write::Workspace(row) => storage.put_workspace(row).await,
                 Write::Create { row, entries } => storage.create_workspace(row, entries).await,
                 Write::Delete(id) => storage.delete_workspace(id).await,
-                Write::Checkpoint(row) => storage.put_checkpoint(row).await,
+                Write::PackedEntries(row) => storage.put_packed_entries(row).await,
             };
             if let Err(error) = result {
                 status.set(SaveStatus::InMemoryOnly(error.to_string()));
@@ -259,38 +256,31 @@ pub fn flush(
 pub struct Loaded {
     pub timeline: Timeline,
     pub row: WorkspaceRow,
-    /// Entries its stored checkpoint covers (0: none, or not used).
-    pub checkpoint_entries: usize,
+    /// Entries its stored packed entries cover (0: none, or not used).
+    pub packed_entries: usize,
 }
 
 impl Outbox {
-    /// Makes a loaded workspace the current one. One opened by replaying its entries (its
-    /// checkpoint was missing, damaged or from another build) gets a new checkpoint queued,
-    /// so the next opening is fast again.
+    /// Makes a loaded workspace the current one. One opened from its entry rows (its packed
+    /// entries were missing or damaged) gets them packed again, so the next opening is fast.
     pub fn adopt_loaded(&mut self, loaded: &Loaded) {
         self.adopt(
             &loaded.row.id,
             loaded.timeline.scenario(),
             loaded.row.created,
         );
-        self.checkpoint_entries = loaded.checkpoint_entries;
-        self.checkpoint_if_due(&loaded.timeline);
+        self.packed_entries = loaded.packed_entries;
+        self.pack_if_due(loaded.timeline.scenario());
     }
 }
 
-/// A checkpoint of `timeline` at its latest entry boundary, as stored (none at entry 0).
-pub fn checkpoint_row(workspace: &str, timeline: &Timeline) -> Option<CheckpointRow> {
-    let checkpoint = timeline.checkpoint();
-    if checkpoint.entries == 0 {
-        return None;
-    }
-    let entries = &timeline.scenario().entries[..checkpoint.entries];
-    Some(CheckpointRow {
+/// All of `scenario`'s entries packed as one stored value.
+pub fn packed_entries_row(workspace: &str, scenario: &Scenario) -> PackedEntriesRow {
+    PackedEntriesRow {
         workspace: workspace.to_string(),
-        entries: checkpoint.entries as f64,
-        checkpoint: checkpoint.to_bytes(),
-        entries_json: entries.to_json_string(),
-    })
+        entries: scenario.entries.len() as f64,
+        entries_json: scenario.entries.to_json_string(),
+    }
 }
 
 /// Loads workspace `id` and replays it to the move it was left at. `Err` says why stored
@@ -300,20 +290,13 @@ pub async fn load_workspace(storage: &Storage, id: &str) -> Result<Option<Loaded
         return Ok(None);
     };
     mark("kplay-open-start");
-    // A long session opens from its checkpoint; if that cannot be used, from its entries.
-    let from_checkpoint = match storage.load_from_checkpoint(id).await {
-        Ok(Some((scenario, checkpoint))) => {
-            let covered = checkpoint.entries;
-            Timeline::resume(scenario, checkpoint)
-                .ok()
-                .map(|t| (t, covered))
+    // A long session is read through its packed entries; if they cannot be used, row by row.
+    let (scenario, packed_entries) = match storage.load_packed(id).await {
+        Ok(Some(scenario)) => {
+            let packed = scenario.entries.len();
+            (scenario, packed)
         }
-        _ => None,
-    };
-    mark("kplay-open-read");
-    let (mut timeline, checkpoint_entries) = match from_checkpoint {
-        Some(resumed) => resumed,
-        None => {
+        _ => {
             let Some(scenario) = storage
                 .load_scenario(id)
                 .await
@@ -321,15 +304,16 @@ pub async fn load_workspace(storage: &Storage, id: &str) -> Result<Option<Loaded
             else {
                 return Ok(None);
             };
-            let replayed = Timeline::new(scenario).map_err(|e| {
-                format!(
-                    "The saved session \"{}\" could not be replayed ({e}).",
-                    row.name
-                )
-            })?;
-            (replayed, 0)
+            (scenario, 0)
         }
     };
+    mark("kplay-open-read");
+    let mut timeline = Timeline::new(scenario).map_err(|e| {
+        format!(
+            "The saved session \"{}\" could not be replayed ({e}).",
+            row.name
+        )
+    })?;
     if let Some(position) = row.position {
         let _ = timeline.seek(position as u64);
     }
@@ -337,7 +321,7 @@ pub async fn load_workspace(storage: &Storage, id: &str) -> Result<Option<Loaded
     Ok(Some(Loaded {
         timeline,
         row,
-        checkpoint_entries,
+        packed_entries,
     }))
 }
 
@@ -365,7 +349,7 @@ pub fn open_shared_session(
             shared.scenario(),
             shared.position(),
         );
-        outbox.checkpoint_if_due(&shared);
+        outbox.pack_if_due(shared.scenario());
     }
     Ok(shared)
 }

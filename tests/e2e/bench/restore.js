@@ -46,8 +46,8 @@ function longSession() {
     opens.push(await page.evaluate(() => {
       const at = (name) => performance.getEntriesByName(name)[0]?.startTime ?? NaN;
       const now = performance.now();
-      // read: the stored session (from its checkpoint when it has one) and the cluster
-      // rebuilt; replay: replaying every entry instead (0 when the checkpoint was used).
+      // read: the stored session (through its packed entries when it has them); replay:
+      // every entry replayed and the move shown sought.
       return { total: now, read: at('kplay-open-read') - at('kplay-open-start'), replay: at('kplay-open-replayed') - at('kplay-open-read'), before: at('kplay-open-start'), after: now - at('kplay-open-replayed') };
     }));
   }
