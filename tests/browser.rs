@@ -485,3 +485,29 @@ async fn packed_entries_open_the_same_session_and_go_when_an_entry_they_cover_ch
         scenario.entries[..5].to_vec()
     );
 }
+
+#[wasm_bindgen_test]
+async fn the_browser_deflates_share_links_as_kplay_does_and_stops_at_the_limit() {
+    use kafka_playground::scenario::{
+        deflated_from_fragment, fragment_from_deflated, open_share_fragment, share_fragment,
+    };
+    use kafka_playground::ui::browser_deflate::{deflate, inflate};
+    let scenario = starter_scenario(4);
+    let json = scenario.to_json();
+    // The page's link opens where kplay's code opens links (miniz_oxide)...
+    let deflated = deflate(json.as_bytes()).await.unwrap();
+    let fragment = fragment_from_deflated(&deflated).unwrap();
+    let opened = open_share_fragment(&fragment).unwrap();
+    assert_eq!(opened.scenario().entries, scenario.entries);
+    // ...and kplay's link inflates in the browser to the same session.
+    let kplay_link = share_fragment(&scenario).unwrap();
+    let kplay_deflated = deflated_from_fragment(&kplay_link).unwrap();
+    let inflated = inflate(&kplay_deflated, 1 << 20).await.unwrap().unwrap();
+    assert_eq!(String::from_utf8(inflated).unwrap(), json);
+    // A link that inflates beyond the limit is refused without inflating it all.
+    let zeros = deflate(&vec![0u8; 1 << 20]).await.unwrap();
+    assert!(zeros.len() < 4096, "{}", zeros.len());
+    assert_eq!(inflate(&zeros, 1000).await.unwrap(), None);
+    // Bytes that are not deflated data are an error, not a panic.
+    assert!(inflate(b"hello, not deflated", 1000).await.is_err());
+}

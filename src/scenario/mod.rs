@@ -14,8 +14,8 @@ mod timeline;
 mod to_json;
 
 pub use share_link::{
-    import, is_share_fragment, open_share_fragment, share_fragment, ImportError, MAX_IMPORT_BYTES,
-    MAX_SHARE_CHARS,
+    deflated_from_fragment, fragment_from_deflated, import, import_inflated, is_share_fragment,
+    open_share_fragment, share_fragment, ImportError, MAX_IMPORT_BYTES, MAX_SHARE_CHARS,
 };
 pub use timeline::{Pushed, Timeline, SNAPSHOT_INTERVAL, SNAPSHOT_QUEUE_BASE, SNAPSHOT_RECORDS};
 

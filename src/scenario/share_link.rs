@@ -69,10 +69,16 @@ pub fn import(text: &str) -> Result<Timeline, ImportError> {
 }
 
 /// The share link fragment for a scenario, or `None` when it would be longer than
-/// [`MAX_SHARE_CHARS`].
+/// [`MAX_SHARE_CHARS`]. (The page deflates in the browser instead, through
+/// `CompressionStream`, and calls [`fragment_from_deflated`].)
 pub fn share_fragment(scenario: &Scenario) -> Option<String> {
     let json = scenario.to_json();
-    let deflated = miniz_oxide::deflate::compress_to_vec(json.as_bytes(), 9);
+    fragment_from_deflated(&miniz_oxide::deflate::compress_to_vec(json.as_bytes(), 9))
+}
+
+/// The fragment carrying a session already deflated (raw deflate, RFC 1951), or `None`
+/// when it would be longer than [`MAX_SHARE_CHARS`].
+pub fn fragment_from_deflated(deflated: &[u8]) -> Option<String> {
     let fragment = format!("{SHARE_PREFIX}{}", URL_SAFE_NO_PAD.encode(deflated));
     (fragment.len() <= MAX_SHARE_CHARS).then_some(fragment)
 }
@@ -83,7 +89,16 @@ pub fn is_share_fragment(fragment: &str) -> bool {
 }
 
 /// Opens a share link fragment (with or without the leading `#`), checking it as an import.
+/// (The page inflates in the browser instead, through `DecompressionStream`.)
 pub fn open_share_fragment(fragment: &str) -> Result<Timeline, ImportError> {
+    let deflated = deflated_from_fragment(fragment)?;
+    let json = miniz_oxide::inflate::decompress_to_vec_with_limit(&deflated, MAX_IMPORT_BYTES)
+        .map_err(|e| ImportError::BrokenLink(format!("not a compressed session ({e})")))?;
+    import_inflated(json)
+}
+
+/// The deflated session a fragment carries: its prefix, size and base64url checked.
+pub fn deflated_from_fragment(fragment: &str) -> Result<Vec<u8>, ImportError> {
     let encoded = fragment
         .strip_prefix(SHARE_PREFIX)
         .or_else(|| fragment.strip_prefix(&SHARE_PREFIX[1..]))
@@ -94,11 +109,13 @@ pub fn open_share_fragment(fragment: &str) -> Result<Timeline, ImportError> {
             max: MAX_IMPORT_BYTES,
         });
     }
-    let deflated = URL_SAFE_NO_PAD
+    URL_SAFE_NO_PAD
         .decode(encoded.trim())
-        .map_err(|e| ImportError::BrokenLink(format!("not base64url ({e})")))?;
-    let json = miniz_oxide::inflate::decompress_to_vec_with_limit(&deflated, MAX_IMPORT_BYTES)
-        .map_err(|e| ImportError::BrokenLink(format!("not a compressed session ({e})")))?;
+        .map_err(|e| ImportError::BrokenLink(format!("not base64url ({e})")))
+}
+
+/// Imports a link's inflated bytes (at most [`MAX_IMPORT_BYTES`]), which must be UTF-8.
+pub fn import_inflated(json: Vec<u8>) -> Result<Timeline, ImportError> {
     let text = String::from_utf8(json)
         .map_err(|_| ImportError::BrokenLink("the session is not UTF-8 text".into()))?;
     import(&text)

@@ -2,6 +2,7 @@
 //! of the cluster at the current move, turns the learner's clicks into commands and time
 //! moves, and writes every change of the session to IndexedDB, in order.
 
+pub mod browser_deflate;
 mod controls;
 mod diagram;
 mod inspector;
@@ -21,7 +22,7 @@ use yew::prelude::*;
 use crate::broker::sorted_map::SortedMap;
 use crate::broker::{ClusterConfig, Command};
 use crate::scenario::{
-    import, is_share_fragment, share_fragment, ClockEntry, Entry, Pushed, Timeline,
+    fragment_from_deflated, import, is_share_fragment, ClockEntry, Entry, Pushed, Timeline,
     MAX_IMPORT_BYTES, MAX_SHARE_CHARS,
 };
 use crate::session::{
@@ -161,7 +162,7 @@ pub fn app() -> Html {
                 let fragment = location_hash();
                 if is_share_fragment(&fragment) {
                     *storage.borrow_mut() = Some(opened.clone());
-                    let shared = open_shared_session(&fragment, &rows, &mut outbox.borrow_mut());
+                    let shared = open_shared_session(&fragment, &rows, &outbox).await;
                     match shared {
                         Ok(shared) => {
                             *timeline.borrow_mut() = Some(shared);
@@ -258,8 +259,7 @@ pub fn app() -> Html {
                     );
                     spawn_local(async move {
                         let rows = opened.workspaces().await.unwrap_or_default();
-                        let shared =
-                            open_shared_session(&fragment, &rows, &mut outbox.borrow_mut());
+                        let shared = open_shared_session(&fragment, &rows, &outbox).await;
                         match shared {
                             Ok(shared) => {
                                 *timeline.borrow_mut() = Some(shared);
@@ -813,22 +813,34 @@ pub fn app() -> Html {
                     else {
                         return;
                     };
-                    match share_fragment(&scenario) {
-                        Some(fragment) => {
-                            let location = web_sys::window().map(|w| w.location());
-                            let base = location
-                                .and_then(|l| {
-                                    Some(format!("{}{}", l.origin().ok()?, l.pathname().ok()?))
-                                })
-                                .unwrap_or_default();
-                            share_link.set(Some(format!("{base}{fragment}")));
-                            message.set(Some((true, "Anyone who opens this link gets a copy of this session as a new workspace; nothing is uploaded.".into())));
+                    let (share_link, message) = (share_link.clone(), message.clone());
+                    spawn_local(async move {
+                        let json = scenario.to_json();
+                        let fragment = match browser_deflate::deflate(json.as_bytes()).await {
+                            Ok(deflated) => fragment_from_deflated(&deflated),
+                            Err(error) => {
+                                share_link.set(None);
+                                message.set(Some((false, format!("The link could not be made: {error}. Use Export JSON instead."))));
+                                return;
+                            }
+                        };
+                        match fragment {
+                            Some(fragment) => {
+                                let location = web_sys::window().map(|w| w.location());
+                                let base = location
+                                    .and_then(|l| {
+                                        Some(format!("{}{}", l.origin().ok()?, l.pathname().ok()?))
+                                    })
+                                    .unwrap_or_default();
+                                share_link.set(Some(format!("{base}{fragment}")));
+                                message.set(Some((true, "Anyone who opens this link gets a copy of this session as a new workspace; nothing is uploaded.".into())));
+                            }
+                            None => {
+                                share_link.set(None);
+                                message.set(Some((false, format!("This session is too long for a link (over {MAX_SHARE_CHARS} characters). Use Export JSON and share the file instead."))));
+                            }
                         }
-                        None => {
-                            share_link.set(None);
-                            message.set(Some((false, format!("This session is too long for a link (over {MAX_SHARE_CHARS} characters). Use Export JSON and share the file instead."))));
-                        }
-                    }
+                    });
                 }
                 WorkspaceAction::Import(file) => {
                     let size = file.size();

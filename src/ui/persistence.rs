@@ -10,8 +10,12 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
+use super::browser_deflate;
 use crate::json::ToJson;
-use crate::scenario::{open_share_fragment, Entry, Scenario, Timeline};
+use crate::scenario::{
+    deflated_from_fragment, import_inflated, Entry, ImportError, Scenario, Timeline,
+    MAX_IMPORT_BYTES,
+};
 use crate::storage::{now_ms, PackedEntriesRow, Storage, WorkspaceRow};
 
 /// The IndexedDB database the page uses.
@@ -328,21 +332,24 @@ pub async fn load_workspace(storage: &Storage, id: &str) -> Result<Option<Loaded
 /// Opens a share link fragment as a new workspace (queued in the outbox, made current when
 /// saving is on) and clears the fragment, so a reload does not open it twice. `Err` is the
 /// sentence to show; nothing is stored then.
-pub fn open_shared_session(
+pub async fn open_shared_session(
     fragment: &str,
     taken: &[WorkspaceRow],
-    outbox: &mut Outbox,
+    outbox: &RefCell<Outbox>,
 ) -> Result<Timeline, String> {
     clear_location_hash();
-    let mut shared = open_share_fragment(fragment).map_err(|error| {
-        format!("The share link could not be opened: {error}. Nothing was stored.")
-    })?;
+    let mut shared = open_share_fragment_in_browser(fragment)
+        .await
+        .map_err(|error| {
+            format!("The share link could not be opened: {error}. Nothing was stored.")
+        })?;
     let name = shared
         .scenario()
         .name
         .clone()
         .unwrap_or_else(|| "Session".into());
     shared.set_name(Some(format!("{name} (shared)")));
+    let mut outbox = outbox.borrow_mut();
     if !outbox.disabled {
         outbox.create(
             &new_workspace_id(taken),
@@ -352,6 +359,21 @@ pub fn open_shared_session(
         outbox.pack_if_due(shared.scenario());
     }
     Ok(shared)
+}
+
+/// A share link fragment opened as `scenario::open_share_fragment` does natively, with the
+/// browser inflating it.
+pub async fn open_share_fragment_in_browser(fragment: &str) -> Result<Timeline, ImportError> {
+    let deflated = deflated_from_fragment(fragment)?;
+    let not_deflated =
+        |why: String| ImportError::BrokenLink(format!("not a compressed session ({why})"));
+    match browser_deflate::inflate(&deflated, MAX_IMPORT_BYTES).await {
+        Ok(Some(json)) => import_inflated(json),
+        Ok(None) => Err(not_deflated(format!(
+            "it inflates to more than {MAX_IMPORT_BYTES} bytes"
+        ))),
+        Err(why) => Err(not_deflated(why)),
+    }
 }
 
 /// What the page says after opening a share link.
