@@ -37,16 +37,23 @@ pub fn invalid_type(value: &Value, expected: &str) -> String {
 
 /// Reads an integer of type `T`, refusing other JSON and numbers outside `T`'s range.
 fn integer<T: TryFrom<i128>>(value: &Value, name: &str) -> Result<T, String> {
-    let number = value
+    let n = whole_number(value, name)?;
+    T::try_from(n).map_err(|_| out_of_range(value, name))
+}
+
+/// Any JSON integer (the generic part of [`integer`] is kept this small: each integer type
+/// gets its own copy of it).
+fn whole_number(value: &Value, name: &str) -> Result<i128, String> {
+    value
         .as_i64()
         .map(i128::from)
-        .or_else(|| value.as_u64().map(i128::from));
-    match number {
-        Some(n) => {
-            T::try_from(n).map_err(|_| format!("invalid value: integer `{n}`, expected {name}"))
-        }
-        None => Err(invalid_type(value, name)),
-    }
+        .or_else(|| value.as_u64().map(i128::from))
+        .ok_or_else(|| invalid_type(value, name))
+}
+
+/// serde's message for an integer outside the type's range.
+fn out_of_range(value: &Value, name: &str) -> String {
+    format!("invalid value: {}, expected {name}", unexpected(value))
 }
 
 impl FromJson for u32 {
@@ -199,7 +206,7 @@ impl<'a> Fields<'a> {
     /// A field that must be there.
     pub fn required<T: FromJson>(&self, name: &str) -> Result<T, String> {
         match self.object.get(name) {
-            Some(value) => T::from_json(value).map_err(|e| format!("field `{name}`: {e}")),
+            Some(value) => T::from_json(value).map_err(|e| in_field(name, e)),
             None => Err(format!("missing field `{name}`")),
         }
     }
@@ -207,7 +214,7 @@ impl<'a> Fields<'a> {
     /// A field that may be left out, taking `default` then.
     pub fn or<T: FromJson>(&self, name: &str, default: T) -> Result<T, String> {
         match self.object.get(name) {
-            Some(value) => T::from_json(value).map_err(|e| format!("field `{name}`: {e}")),
+            Some(value) => T::from_json(value).map_err(|e| in_field(name, e)),
             None => Ok(default),
         }
     }
@@ -216,10 +223,16 @@ impl<'a> Fields<'a> {
     /// that start from their defaults).
     pub fn set<T: FromJson>(&self, name: &str, target: &mut T) -> Result<(), String> {
         if let Some(value) = self.object.get(name) {
-            *target = T::from_json(value).map_err(|e| format!("field `{name}`: {e}"))?;
+            *target = T::from_json(value).map_err(|e| in_field(name, e))?;
         }
         Ok(())
     }
+}
+
+/// `field `name`: error`.
+#[inline(never)]
+fn in_field(name: &str, error: String) -> String {
+    format!("field `{name}`: {error}")
 }
 
 #[cfg(test)]

@@ -162,15 +162,17 @@ struct Fields<'a> {
 
 impl Fields<'_> {
     fn required<T: FromJson>(&self, name: &str) -> Result<T, String> {
-        self.fields
-            .required(name)
-            .map_err(|e| format!("{}: {e}", self.kind))
+        self.fields.required(name).map_err(|e| self.in_entry(e))
     }
 
     fn or<T: FromJson>(&self, name: &str, default: T) -> Result<T, String> {
-        self.fields
-            .or(name, default)
-            .map_err(|e| format!("{}: {e}", self.kind))
+        self.fields.or(name, default).map_err(|e| self.in_entry(e))
+    }
+
+    /// `create_topic: error`.
+    #[inline(never)]
+    fn in_entry(&self, error: String) -> String {
+        format!("{}: {error}", self.kind)
     }
 
     fn or_default<T: FromJson + Default>(&self, name: &str) -> Result<T, String> {
