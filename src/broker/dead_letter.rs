@@ -281,12 +281,15 @@ impl ErrorPolicy {
 
 /// Topics the error handling created (their names end the way Spring names them).
 pub fn is_error_topic(topic: &str) -> bool {
-    topic.ends_with("-dlt")
-        || topic.ends_with(".DLT")
-        || topic.ends_with("-retry")
-        || topic
-            .rsplit_once("-retry-")
-            .is_some_and(|(_, n)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+    topic.ends_with("-dlt") || topic.ends_with(".DLT") || is_retry_topic(topic)
+}
+
+/// A retry topic as Spring names them: `orders-retry` (one fixed back-off topic) or
+/// `orders-retry-0`, `orders-retry-1`, … (one per attempt).
+pub fn is_retry_topic(topic: &str) -> bool {
+    let without_attempt = topic.trim_end_matches(|c: char| c.is_ascii_digit());
+    topic.ends_with("-retry")
+        || (without_attempt.len() < topic.len() && without_attempt.ends_with("-retry-"))
 }
 
 fn header<'a>(record: &'a Record, name: &str) -> Option<&'a str> {
@@ -1001,6 +1004,12 @@ mod tests {
         assert_eq!(policy.dead_letter_topic("t").as_deref(), Some("t.DLT"));
         assert!(
             is_error_topic("t-retry-3") && is_error_topic("t.DLT") && !is_error_topic("t-retry-x")
+        );
+        assert!(is_retry_topic("t-retry") && is_retry_topic("my-retry-topic-retry-12"));
+        assert!(
+            !is_retry_topic("t-retry-")
+                && !is_retry_topic("t-retry-1x")
+                && !is_retry_topic("retry-1")
         );
         assert!(
             policy.retry_topics("t-dlt").is_empty(),

@@ -52,7 +52,7 @@ pub fn topic_role(topic: &str, view: &ClusterView) -> Option<&'static str> {
     });
     if connect_dlq || topic.ends_with("-dlt") || topic.ends_with(".DLT") {
         Some("DLT")
-    } else if topic.ends_with("-retry") || topic.rsplit_once("-retry-").is_some() {
+    } else if crate::broker::dead_letter::is_retry_topic(topic) {
         Some("retry")
     } else {
         None

@@ -434,7 +434,10 @@ pub fn last_workspace() -> Option<String> {
 /// A random name for this tab on the broadcast channel (not used by the core).
 pub fn tab_name() -> String {
     // A whole number (53 random bits): writing a float would bring in the float formatter.
-    format!("tab-{}", (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64)
+    format!(
+        "tab-{}",
+        (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64
+    )
 }
 
 fn announce_write(workspace: &str, tab: &str) {
