@@ -39,7 +39,7 @@ use super::dead_letter::ErrorPolicy;
 use super::error::BrokerError;
 use super::event::{Event, EventKind};
 use super::group::Group;
-use super::ids::{BrokerId, Node, TopicPartition};
+use super::ids::{broker_list, BrokerId, Node, TopicPartition};
 use super::network::{InFlight, Network, Payload, QueueKey, Timer};
 use super::partition::{PartitionMetadata, Replica, ReplicaRole};
 use super::producer::Producer;
@@ -1101,8 +1101,9 @@ impl Cluster {
         self.append_metadata(
             "PartitionChangeRecord",
             format!(
-                "{partition}: leader {}, epoch {epoch}, ISR {isr:?}",
-                leader.map_or("none".to_string(), |l| l.to_string())
+                "{partition}: leader {}, epoch {epoch}, ISR {}",
+                leader.map_or("none".to_string(), |l| l.to_string()),
+                broker_list(&isr)
             ),
         );
         if isr_changed {
@@ -1112,7 +1113,10 @@ impl Cluster {
                     isr: isr.clone(),
                     reason: reason.to_string(),
                 },
-                format!("the ISR of {partition} is now {isr:?}: {reason}"),
+                format!(
+                    "the ISR of {partition} is now {}: {reason}",
+                    broker_list(&isr)
+                ),
             );
         }
         if leader_changed {
@@ -1506,15 +1510,16 @@ impl Cluster {
             self.append_metadata(
                 "PartitionRecord",
                 format!(
-                    "{name}-{index}: replicas {:?}, leader {}",
-                    partition.replicas, partition.replicas[0]
+                    "{name}-{index}: replicas {}, leader {}",
+                    broker_list(&partition.replicas),
+                    partition.replicas[0]
                 ),
             );
         }
         let placement = metadata
             .iter()
             .enumerate()
-            .map(|(i, p)| format!("{name}-{i} on {:?}", p.replicas))
+            .map(|(i, p)| format!("{name}-{i} on {}", broker_list(&p.replicas)))
             .collect::<Vec<_>>()
             .join(", ");
         self.topics.insert(

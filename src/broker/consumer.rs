@@ -226,6 +226,18 @@ pub enum MemberState {
     Stable,
 }
 
+impl MemberState {
+    /// The state's name as the page shows it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            MemberState::Unjoined => "Unjoined",
+            MemberState::Joining => "Joining",
+            MemberState::Syncing => "Syncing",
+            MemberState::Stable => "Stable",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingCommit {
     pub offsets: Vec<(TopicPartition, u64)>,

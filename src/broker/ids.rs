@@ -9,6 +9,12 @@ use crate::json::{Fields, FromJson, Object, ToJson};
 /// Kafka's `broker.id` / `node.id`. The playground numbers brokers from 1.
 pub type BrokerId = u32;
 
+/// Broker ids written as Kafka's tools and logs write a replica list: `[1, 2, 3]`.
+pub fn broker_list(ids: &[BrokerId]) -> String {
+    let ids: Vec<String> = ids.iter().map(u32::to_string).collect();
+    format!("[{}]", ids.join(", "))
+}
+
 /// Every place a request can start or end. Ordered, so it can key a `BTreeMap`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
@@ -70,5 +76,17 @@ impl TopicPartition {
 impl fmt::Display for TopicPartition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}-{}", self.topic, self.partition)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broker_lists_read_as_replica_lists_do() {
+        assert_eq!(broker_list(&[1, 2, 3]), "[1, 2, 3]");
+        assert_eq!(broker_list(&[]), "[]");
+        assert_eq!(broker_list(&[7]), format!("{:?}", vec![7u32]));
     }
 }

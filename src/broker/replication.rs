@@ -22,7 +22,7 @@ use super::cluster::Cluster;
 use super::cluster::REPLICA_FETCH_MAX_RECORDS;
 use super::error::BrokerError;
 use super::event::EventKind;
-use super::ids::{BrokerId, Node, TopicPartition};
+use super::ids::{broker_list, BrokerId, Node, TopicPartition};
 use super::log::{ReadOutcome, Record};
 use super::network::{FetchResponse, Payload, Timer};
 use super::partition::{
@@ -787,7 +787,7 @@ impl Cluster {
                 label: format!("lag check {partition}"),
             },
             format!(
-                "leader {leader} finds {names} behind on {partition} for longer than replica.lag.time.max.ms={lag_max} and asks to shrink the ISR to {new_isr:?}"
+                "leader {leader} finds {names} behind on {partition} for longer than replica.lag.time.max.ms={lag_max} and asks to shrink the ISR to {}", broker_list(&new_isr)
             ),
         );
         self.send_alter_partition(

@@ -309,7 +309,7 @@ impl Cluster {
                 .to_string(),
                 member_id: c.member_id.clone(),
                 generation: c.generation,
-                member_state: format!("{:?}", c.state),
+                member_state: c.state.name().to_string(),
                 subscription: c.subscription.clone(),
                 assignment: c.assignment.clone(),
                 positions: c.positions.iter().map(|(tp, o)| (tp.clone(), *o)).collect(),
