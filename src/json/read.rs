@@ -18,8 +18,12 @@ fn unexpected(value: &Value) -> String {
     match value {
         Value::Null => "null".into(),
         Value::Bool(b) => format!("boolean `{b}`"),
-        Value::Number(n) if n.is_f64() => format!("floating point `{n}`"),
-        Value::Number(n) => format!("integer `{n}`"),
+        Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
+            (Some(whole), _, _) => format!("integer `{whole}`"),
+            (None, Some(whole), _) => format!("integer `{whole}`"),
+            (_, _, Some(float)) => format!("floating point `{}`", float_text(float)),
+            _ => "a number".into(),
+        },
         Value::String(s) => {
             let mut quoted = String::from("string ");
             super::write_string(&mut quoted, s);
@@ -27,6 +31,20 @@ fn unexpected(value: &Value) -> String {
         }
         Value::Array(_) => "sequence".into(),
         Value::Object(_) => "map".into(),
+    }
+}
+
+/// A float in an error message as serde writes small ones (`1.5`, `2.0`), without the
+/// float formatter the page would otherwise have to carry.
+fn float_text(float: f64) -> String {
+    if float.abs() >= 1e12 {
+        return "(a very large number)".into();
+    }
+    let text = crate::number::decimal(float, 6);
+    if text.contains('.') {
+        text
+    } else {
+        text + ".0"
     }
 }
 
@@ -262,6 +280,8 @@ mod tests {
             json!(u64::MAX),
             json!(i64::MIN),
             json!(1.5),
+            json!(2.0),
+            json!(-0.25),
             json!("3"),
             json!(null),
             json!(true),
