@@ -510,7 +510,9 @@ pub fn export_file_name(name: &str) -> String {
     let stem: String = name
         .chars()
         .map(|c| {
-            if c.is_alphanumeric() || c == '-' {
+            // Letters of any script stay (every character a file system refuses is ASCII);
+            // Unicode's own letter tables would be a few KB of the page for this alone.
+            if c.is_ascii_alphanumeric() || c == '-' || !c.is_ascii() {
                 c
             } else {
                 '-'
