@@ -148,13 +148,16 @@ impl Outbox {
     }
 
     /// Queues the current session's entries packed as one value when they have grown
-    /// [`PACK_EVERY`] past the stored ones.
+    /// [`PACK_EVERY`] past the stored ones. The last entry is left out: it may still grow (a
+    /// step at the end of the session is extended, not appended), and a packed list covering
+    /// it would be deleted and written again at every step.
     pub fn pack_if_due(&mut self, scenario: &Scenario) {
-        if self.sizes.len() < self.packed_entries + PACK_EVERY {
+        let settled = scenario.entries.len().saturating_sub(1);
+        if settled < self.packed_entries + PACK_EVERY {
             return;
         }
-        let row = packed_entries_row(&self.current, scenario);
-        self.packed_entries = scenario.entries.len();
+        let row = packed_entries_row(&self.current, &scenario.entries[..settled]);
+        self.packed_entries = settled;
         self.queue.push_back(Write::PackedEntries(row));
     }
 
@@ -278,12 +281,12 @@ impl Outbox {
     }
 }
 
-/// All of `scenario`'s entries packed as one stored value.
-pub fn packed_entries_row(workspace: &str, scenario: &Scenario) -> PackedEntriesRow {
+/// A workspace's first entries packed as one stored value.
+pub fn packed_entries_row(workspace: &str, entries: &[Entry]) -> PackedEntriesRow {
     PackedEntriesRow {
         workspace: workspace.to_string(),
-        entries: scenario.entries.len() as f64,
-        entries_json: scenario.entries.to_json_string(),
+        entries: entries.len() as f64,
+        entries_json: entries.to_json_string(),
     }
 }
 
