@@ -29,7 +29,13 @@ pub fn decimal(value: f64, places: u32) -> String {
 
 /// `value` with exactly one decimal: `12.0`, `0.5`.
 pub fn one_decimal(value: f64) -> String {
-    let text = decimal(value, 1);
+    with_point(value, 1)
+}
+
+/// `value` rounded to `places` decimals, always with a decimal point: `2.0`, `1.5`,
+/// `-0.25` (as serde writes floats in its messages).
+pub fn with_point(value: f64, places: u32) -> String {
+    let text = decimal(value, places);
     if text.contains('.') {
         text
     } else {
@@ -75,5 +81,7 @@ mod tests {
         assert_eq!(one_decimal(12.0), "12.0");
         assert_eq!(one_decimal(12.34), "12.3");
         assert_eq!(one_decimal(0.0), "0.0");
+        assert_eq!(with_point(-0.25, 6), "-0.25");
+        assert_eq!(with_point(2.0, 6), "2.0");
     }
 }

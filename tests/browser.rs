@@ -32,8 +32,8 @@ fn row_for(id: &str, scenario: &Scenario) -> WorkspaceRow {
 }
 
 /// Makes database `name` at storage version `version` with its stores (two before version 3,
-/// `checkpoints` third in version 3) and
-/// writes `rows` into `store` as plain JavaScript objects, as an older (or newer) page would.
+/// then `checkpoints` as the third) and writes `rows` into `store` as plain JavaScript
+/// objects, as an older (or newer) page would.
 async fn database_as_written_by(version: u32, name: &str, rows: &[(&str, serde_json::Value)]) {
     let factory = Factory::new().unwrap();
     let mut request = factory.open(name, Some(version)).unwrap();
@@ -455,7 +455,8 @@ async fn packed_entries_open_the_same_session_and_go_when_an_entry_they_cover_ch
         .put_packed_entries(&packed(serde_json::to_string(first_five).unwrap()))
         .await
         .unwrap();
-    let loaded = storage.load_packed("w").await.unwrap().unwrap();
+    let (loaded, covered) = storage.load_packed("w").await.unwrap().unwrap();
+    assert_eq!(covered, 5);
     assert_eq!(loaded, storage.load_scenario("w").await.unwrap().unwrap());
     assert_eq!(loaded.entries, scenario.entries);
     // Packed entries that disagree with their count are refused, never misread.

@@ -18,11 +18,13 @@ fn unexpected(value: &Value) -> String {
     match value {
         Value::Null => "null".into(),
         Value::Bool(b) => format!("boolean `{b}`"),
-        Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
-            (Some(whole), _, _) => format!("integer `{whole}`"),
-            (None, Some(whole), _) => format!("integer `{whole}`"),
-            (_, _, Some(float)) => format!("floating point `{}`", float_text(float)),
-            _ => "a number".into(),
+        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(whole), _) => format!("integer `{whole}`"),
+            (None, Some(whole)) => format!("integer `{whole}`"),
+            _ => format!(
+                "floating point `{}`",
+                float_text(n.as_f64().unwrap_or_default())
+            ),
         },
         Value::String(s) => {
             let mut quoted = String::from("string ");
@@ -40,12 +42,7 @@ fn float_text(float: f64) -> String {
     if float.abs() >= 1e12 {
         return "(a very large number)".into();
     }
-    let text = crate::number::decimal(float, 6);
-    if text.contains('.') {
-        text
-    } else {
-        text + ".0"
-    }
+    crate::number::with_point(float, 6)
 }
 
 /// `invalid type: string "x", expected u32`.
@@ -59,8 +56,7 @@ fn integer<T: TryFrom<i128>>(value: &Value, name: &str) -> Result<T, String> {
     T::try_from(n).map_err(|_| out_of_range(value, name))
 }
 
-/// Any JSON integer (the generic part of [`integer`] is kept this small: each integer type
-/// gets its own copy of it).
+/// Any JSON integer. Kept out of [`integer`], which is copied once per integer type.
 fn whole_number(value: &Value, name: &str) -> Result<i128, String> {
     value
         .as_i64()

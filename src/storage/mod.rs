@@ -620,9 +620,9 @@ impl Storage {
             .await
     }
 
-    /// Loads a workspace through its packed entries and the entry rows after them. `None`
-    /// when it has no packed entries.
-    pub async fn load_packed(&self, id: &str) -> Result<Option<Scenario>, StorageError> {
+    /// Loads a workspace through its packed entries and the entry rows after them, with the
+    /// number of entries that were packed. `None` when it has no packed entries.
+    pub async fn load_packed(&self, id: &str) -> Result<Option<(Scenario, usize)>, StorageError> {
         let Some(value) = self.get_value(PACKED_ENTRIES, id).await? else {
             return Ok(None);
         };
@@ -639,9 +639,10 @@ impl Storage {
                 decimal(row.entries, 3)
             )));
         }
-        entries.extend(self.entries_from(id, entries.len() as u32).await?);
+        let packed = entries.len();
+        entries.extend(self.entries_from(id, packed as u32).await?);
         scenario.entries = entries;
-        Ok(Some(scenario))
+        Ok(Some((scenario, packed)))
     }
 
     /// Loads a workspace as a scenario, checking the schema version.

@@ -22,8 +22,8 @@ use yew::prelude::*;
 use crate::broker::sorted_map::SortedMap;
 use crate::broker::{ClusterConfig, Command};
 use crate::scenario::{
-    fragment_from_deflated, import, is_share_fragment, ClockEntry, Entry, Pushed, Timeline,
-    MAX_IMPORT_BYTES, MAX_SHARE_CHARS,
+    import, is_share_fragment, ClockEntry, Entry, Pushed, Timeline, MAX_IMPORT_BYTES,
+    MAX_SHARE_CHARS,
 };
 use crate::session::{
     moment_summary, narration_lines, starter_scenario, starter_scenario_with, step_forward,
@@ -36,8 +36,8 @@ use inspector::{describe, Inspector, Selection};
 use log_strip::{strip_rows, LogStrips};
 use persistence::{
     download, export_file_name, flush, last_workspace, load_workspace, location_hash,
-    new_workspace_id, open_shared_session, tab_name, OtherTabs, Outbox, SaveStatus, Write,
-    DATABASE_NAME, FIRST_WORKSPACE_ID, SHARED_OPENED,
+    new_workspace_id, open_shared_session, share_fragment_in_browser, tab_name, OtherTabs, Outbox,
+    SaveStatus, Write, DATABASE_NAME, FIRST_WORKSPACE_ID, SHARED_OPENED,
 };
 use time_bar::{Narration, TimeAction, TimeBar, BASE_HOP_MS, NARRATION_LINES, SPEEDS};
 use workspaces::{WorkspaceAction, WorkspacesDialog};
@@ -828,31 +828,19 @@ pub fn app() -> Html {
                     };
                     let (share_link, message) = (share_link.clone(), message.clone());
                     spawn_local(async move {
-                        let json = scenario.to_json();
-                        let fragment = match browser_deflate::deflate(json.as_bytes()).await {
-                            Ok(deflated) => fragment_from_deflated(&deflated),
-                            Err(error) => {
-                                share_link.set(None);
-                                message.set(Some((false, format!("The link could not be made: {error}. Use Export JSON instead."))));
-                                return;
-                            }
-                        };
-                        match fragment {
-                            Some(fragment) => {
-                                let location = web_sys::window().map(|w| w.location());
-                                let base = location
-                                    .and_then(|l| {
-                                        Some(format!("{}{}", l.origin().ok()?, l.pathname().ok()?))
-                                    })
+                        let (link, said) = match share_fragment_in_browser(&scenario).await {
+                            Ok(Some(fragment)) => {
+                                let base = web_sys::window()
+                                    .map(|w| w.location())
+                                    .and_then(|l| Some(format!("{}{}", l.origin().ok()?, l.pathname().ok()?)))
                                     .unwrap_or_default();
-                                share_link.set(Some(format!("{base}{fragment}")));
-                                message.set(Some((true, "Anyone who opens this link gets a copy of this session as a new workspace; nothing is uploaded.".into())));
+                                (Some(format!("{base}{fragment}")), (true, "Anyone who opens this link gets a copy of this session as a new workspace; nothing is uploaded.".to_string()))
                             }
-                            None => {
-                                share_link.set(None);
-                                message.set(Some((false, format!("This session is too long for a link (over {MAX_SHARE_CHARS} characters). Use Export JSON and share the file instead."))));
-                            }
-                        }
+                            Ok(None) => (None, (false, format!("This session is too long for a link (over {MAX_SHARE_CHARS} characters). Use Export JSON and share the file instead."))),
+                            Err(error) => (None, (false, format!("The link could not be made: {error}. Use Export JSON instead."))),
+                        };
+                        share_link.set(link);
+                        message.set(Some(said));
                     });
                 }
                 WorkspaceAction::Import(file) => {

@@ -13,8 +13,8 @@ use yew::prelude::*;
 use super::browser_deflate;
 use crate::json::ToJson;
 use crate::scenario::{
-    deflated_from_fragment, import_inflated, Entry, ImportError, Scenario, Timeline,
-    MAX_IMPORT_BYTES,
+    deflated_from_fragment, fragment_from_deflated, import_inflated, Entry, ImportError, Scenario,
+    Timeline, MAX_IMPORT_BYTES,
 };
 use crate::storage::{now_ms, PackedEntriesRow, Storage, WorkspaceRow};
 
@@ -299,10 +299,7 @@ pub async fn load_workspace(storage: &Storage, id: &str) -> Result<Option<Loaded
     mark("kplay-open-start");
     // A long session is read through its packed entries; if they cannot be used, row by row.
     let (scenario, packed_entries) = match storage.load_packed(id).await {
-        Ok(Some(scenario)) => {
-            let packed = scenario.entries.len();
-            (scenario, packed)
-        }
+        Ok(Some(loaded)) => loaded,
         _ => {
             let Some(scenario) = storage
                 .load_scenario(id)
@@ -362,6 +359,13 @@ pub async fn open_shared_session(
         outbox.pack_if_due(shared.scenario());
     }
     Ok(shared)
+}
+
+/// The share link fragment for a scenario, as `scenario::share_fragment` makes it natively,
+/// with the browser deflating it: `Ok(None)` when the link would be too long.
+pub async fn share_fragment_in_browser(scenario: &Scenario) -> Result<Option<String>, String> {
+    let deflated = browser_deflate::deflate(scenario.to_json().as_bytes()).await?;
+    Ok(fragment_from_deflated(&deflated))
 }
 
 /// A share link fragment opened as `scenario::open_share_fragment` does natively, with the
