@@ -1,5 +1,11 @@
 //! The Kafka Playground page. Trunk builds this binary for the browser.
 
+/// Talc instead of Rust's default dlmalloc: a smaller download, and faster
+/// (docs/BENCHMARKS.md).
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 #[cfg(target_arch = "wasm32")]
 fn main() {
     yew::Renderer::<kafka_playground::ui::App>::new().render();
