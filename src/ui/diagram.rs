@@ -165,7 +165,6 @@ impl Layout {
     }
 }
 
-#[derive(Properties, PartialEq)]
 pub struct DiagramProps {
     pub view: ClusterView,
     pub selection: Option<Selection>,
@@ -196,10 +195,14 @@ fn selectable(
     (click, key)
 }
 
-#[function_component(Diagram)]
+/// A view function rather than a component: the page makes its callbacks afresh at every
+/// render, so a component would re-render every time anyway, and comparing its props first
+/// only added code to the download.
 pub fn diagram(props: &DiagramProps) -> Html {
     let view = &props.view;
-    let layout = use_memo(view.clone(), Layout::of);
+    // Computed afresh: a few dozen points, cheaper than keeping a copy of the view to
+    // compare against.
+    let layout = Layout::of(view);
     let height = layout.height;
     let selected = |s: &Selection| props.selection.as_ref() == Some(s);
 
@@ -388,7 +391,7 @@ pub fn diagram(props: &DiagramProps) -> Html {
                 { for producers }
                 { for groups }
                 { for consumers }
-                <Flights in_flight={view.in_flight.clone()} tick={view.tick} layout={(*layout).clone()} glide_ms={props.glide_ms} />
+                <Flights in_flight={view.in_flight.clone()} tick={view.tick} layout={layout.clone()} glide_ms={props.glide_ms} />
             </svg>
             <figcaption class="legend">
                 <span class="key leader">{ "0L leader" }</span>

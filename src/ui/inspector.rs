@@ -336,14 +336,13 @@ pub fn describe(
     }
 }
 
-#[derive(Properties, PartialEq)]
 pub struct InspectorProps {
     pub selection: Option<Selection>,
     /// Heading and rows, worked out by the app (it holds the cluster).
     pub details: Option<(String, Html)>,
 }
 
-#[function_component(Inspector)]
+/// What is selected, or a hint. A view function, like `diagram`.
 pub fn inspector(props: &InspectorProps) -> Html {
     match (&props.selection, &props.details) {
         (_, Some((title, body))) => html! {

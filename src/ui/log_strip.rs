@@ -108,7 +108,6 @@ fn key_hue(key: &str) -> u32 {
     hash % 360
 }
 
-#[derive(Properties, PartialEq)]
 pub struct LogStripsProps {
     pub topic: String,
     pub rows: Vec<StripRow>,
@@ -118,7 +117,11 @@ pub struct LogStripsProps {
     pub on_scroll: Callback<(u32, u64)>,
 }
 
-#[function_component(LogStrips)]
+/// The strips of the topic shown.
+///
+/// A view function rather than a component: the page makes its callbacks afresh at every
+/// render, so a component would re-render every time anyway, and comparing its props first
+/// only added code to the download.
 pub fn log_strips(props: &LogStripsProps) -> Html {
     if props.rows.is_empty() {
         return html! { <p class="hint">{ "Create a topic to see its partitions' logs." }</p> };

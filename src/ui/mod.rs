@@ -31,15 +31,18 @@ use crate::session::{
 };
 use crate::storage::{Storage, WorkspaceRow};
 use controls::{Controls, Names};
-use diagram::Diagram;
-use inspector::{describe, Inspector, Selection};
-use log_strip::{strip_rows, LogStrips};
+use diagram::{diagram, DiagramProps};
+use inspector::{describe, inspector, InspectorProps, Selection};
+use log_strip::{log_strips, strip_rows, LogStripsProps};
 use persistence::{
     download, export_file_name, flush, last_workspace, load_workspace, location_hash,
     new_workspace_id, open_shared_session, share_fragment_in_browser, tab_name, OtherTabs, Outbox,
     SaveStatus, Write, DATABASE_NAME, FIRST_WORKSPACE_ID, SHARED_OPENED,
 };
-use time_bar::{Narration, TimeAction, TimeBar, BASE_HOP_MS, NARRATION_LINES, SPEEDS};
+use time_bar::{
+    narration, time_bar, NarrationProps, TimeAction, TimeBarProps, BASE_HOP_MS, NARRATION_LINES,
+    SPEEDS,
+};
 use workspaces::{WorkspaceAction, WorkspacesDialog};
 
 /// The help dialog's table of keys: static markup, so it ships as text rather than as the
@@ -937,6 +940,8 @@ pub fn app() -> Html {
             .unwrap_or_default()
     };
     let rows = strip_rows(cluster, &view, &shown_topic, &strip_starts);
+    let names = Names::of(&view);
+    let tick = view.tick;
     let glide_ms = (*playing && !prefers_reduced_motion()).then(|| BASE_HOP_MS / *speed);
     drop(guard);
 
@@ -1038,12 +1043,12 @@ pub fn app() -> Html {
             <main class={classes!("layout", panel_class)}>
                 <aside class="panel controls-panel" aria-label="Controls">
                     <h2>{ "Controls" }</h2>
-                    <Controls names={Names::of(&view)} on_command={on_command.clone()} on_new_cluster={on_new_cluster}
+                    <Controls {names} on_command={on_command.clone()} on_new_cluster={on_new_cluster}
                         auto_consume={*auto_consume} {on_auto_consume} />
                 </aside>
                 <section class="panel stage" aria-label="Cluster">
                     <p class="outcome" role="status">{ (*notice).clone().unwrap_or_default() }</p>
-                    <Diagram view={view.clone()} selection={(*selection).clone()} on_select={on_select.clone()} {glide_ms} />
+                    { diagram(&DiagramProps { view, selection: (*selection).clone(), on_select: on_select.clone(), glide_ms }) }
                     <div class="strips-header">
                         <h2 id="strips-heading">{ "Partition logs" }</h2>
                         <label>{ "Topic " }
@@ -1052,16 +1057,16 @@ pub fn app() -> Html {
                             </select>
                         </label>
                     </div>
-                    <LogStrips topic={shown_topic.clone()} {rows} selection={(*selection).clone()} on_select={on_select} {on_scroll} />
+                    { log_strips(&LogStripsProps { topic: shown_topic.clone(), rows, selection: (*selection).clone(), on_select, on_scroll }) }
                 </section>
                 <aside class="panel inspector" aria-label="Inspector">
                     <h2>{ "Inspector" }</h2>
-                    <Inspector selection={(*selection).clone()} details={details} />
+                    { inspector(&InspectorProps { selection: (*selection).clone(), details }) }
                 </aside>
             </main>
             <footer class="time" aria-label="Time">
-                <TimeBar {position} {total} tick={view.tick} playing={*playing} speed={*speed} {idle} on_action={on_time} />
-                <Narration {lines} {first_index} {position} {on_seek} />
+                { time_bar(&TimeBarProps { position, total, tick, playing: *playing, speed: *speed, idle, on_action: on_time }) }
+                { narration(&NarrationProps { lines, first_index, position, on_seek }) }
             </footer>
             if let Some((config, seed)) = &*confirm_new {
                 <div class="dialog-backdrop">

@@ -23,7 +23,6 @@ pub enum TimeAction {
     Speed(f64),
 }
 
-#[derive(Properties, PartialEq)]
 pub struct TimeBarProps {
     pub position: u64,
     pub total: u64,
@@ -34,7 +33,9 @@ pub struct TimeBarProps {
     pub on_action: Callback<TimeAction>,
 }
 
-#[function_component(TimeBar)]
+/// A view function rather than a component: the page makes its callbacks afresh at every
+/// render, so a component would re-render every time anyway, and comparing its props first
+/// only added code to the download.
 pub fn time_bar(props: &TimeBarProps) -> Html {
     let send = |action: TimeAction| {
         let on_action = props.on_action.clone();
@@ -83,7 +84,6 @@ pub fn time_bar(props: &TimeBarProps) -> Html {
     }
 }
 
-#[derive(Properties, PartialEq)]
 pub struct NarrationProps {
     /// The newest events up to the current move.
     pub lines: Vec<NarrationLine>,
@@ -94,8 +94,8 @@ pub struct NarrationProps {
 }
 
 /// The narration: the newest events up to the current move; the current move's events are
-/// marked. Each line is a button that jumps to its moment.
-#[function_component(Narration)]
+/// marked. Each line is a button that jumps to its moment. A view function, like
+/// [`time_bar`].
 pub fn narration(props: &NarrationProps) -> Html {
     let end = props.lines.len();
     if end == 0 {
