@@ -7,6 +7,9 @@
 //! the next delivery over one hop's wall time, so all dots move at the speed chosen and
 //! each arrives exactly when its hop is delivered.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use gloo::render::{request_animation_frame, AnimationFrame};
 use yew::prelude::*;
 
@@ -428,15 +431,41 @@ pub struct FlightsProps {
     pub glide_ms: Option<f64>,
 }
 
-/// The in-flight requests. Only this layer re-renders on animation frames.
+/// The in-flight requests. While playing, each animation frame moves the dots by setting
+/// their `transform` attributes directly, without a render: the page draws the dots where
+/// they are at this tick, and a frame only slides them towards where they will be at the
+/// next delivery. Yew leaves an attribute alone while its own value for it is unchanged, and
+/// writes the new one when the tick moves on.
 #[function_component(Flights)]
 pub fn flights(props: &FlightsProps) -> Html {
-    // Fraction of the way from this tick to the next delivery, by wall time.
-    let glide = use_state(|| 0.0f64);
+    let layer = use_node_ref();
     let frame = use_mut_ref(|| None::<AnimationFrame>);
+    let next = props
+        .in_flight
+        .iter()
+        .map(|m| m.deliver_tick)
+        .min()
+        .unwrap_or(props.tick);
+    let at = |message: &InFlightView, moment: u64| {
+        let (x1, y1) = props.layout.point(message.from);
+        let (x2, y2) = props.layout.point(message.to);
+        let trip = message
+            .deliver_tick
+            .saturating_sub(message.sent_tick)
+            .max(1) as f64;
+        let done = ((moment as f64 - message.sent_tick as f64) / trip).clamp(0.0, 1.0);
+        (x1 + (x2 - x1) * done, y1 + (y2 - y1) * done)
+    };
+    // Each dot's way through this hop, in the order of the layer's children; read by the
+    // frames, refreshed at every render.
+    let ways = use_mut_ref(Vec::new);
+    *ways.borrow_mut() = props
+        .in_flight
+        .iter()
+        .map(|m| (at(m, props.tick), at(m, next)))
+        .collect::<Vec<_>>();
     {
-        let glide = glide.clone();
-        let frame = frame.clone();
+        let (layer, frame, ways) = (layer.clone(), frame.clone(), ways.clone());
         use_effect_with(
             (
                 props.tick,
@@ -444,27 +473,28 @@ pub fn flights(props: &FlightsProps) -> Html {
                 props.glide_ms.map(|g| g as u64),
             ),
             move |(_, _, glide_ms)| {
-                glide.set(0.0);
-                let glide_ms = *glide_ms;
+                // A new hop, a pause or another speed: every dot starts from this tick.
+                move_dots(&layer, &ways.borrow(), 0.0);
                 *frame.borrow_mut() = None;
                 if let Some(total) = glide_ms.filter(|&g| g > 0) {
                     fn schedule(
                         start: Option<f64>,
                         total: f64,
-                        glide: UseStateHandle<f64>,
-                        frame: std::rc::Rc<std::cell::RefCell<Option<AnimationFrame>>>,
+                        layer: NodeRef,
+                        ways: Rc<RefCell<Vec<Way>>>,
+                        frame: Rc<RefCell<Option<AnimationFrame>>>,
                     ) {
                         let again = frame.clone();
                         *frame.borrow_mut() = Some(request_animation_frame(move |now| {
                             let start = start.unwrap_or(now);
                             let fraction = ((now - start) / total).min(1.0);
-                            glide.set(fraction);
+                            move_dots(&layer, &ways.borrow(), fraction);
                             if fraction < 1.0 {
-                                schedule(Some(start), total, glide, again);
+                                schedule(Some(start), total, layer, ways, again);
                             }
                         }));
                     }
-                    schedule(None, total as f64, glide, frame.clone());
+                    schedule(None, total as f64, layer, ways, frame.clone());
                 }
                 move || {
                     *frame.borrow_mut() = None;
@@ -472,30 +502,40 @@ pub fn flights(props: &FlightsProps) -> Html {
             },
         );
     }
-    let next = props
-        .in_flight
-        .iter()
-        .map(|m| m.deliver_tick)
-        .min()
-        .unwrap_or(props.tick);
-    let now = props.tick as f64 + (next.saturating_sub(props.tick)) as f64 * *glide;
     html! {
-        <g class="flights" aria-hidden="true">
+        <g class="flights" aria-hidden="true" ref={layer}>
             { for props.in_flight.iter().map(|message| {
-                let (x1, y1) = props.layout.point(message.from);
-                let (x2, y2) = props.layout.point(message.to);
-                let trip = message.deliver_tick.saturating_sub(message.sent_tick).max(1) as f64;
-                let done = ((now - message.sent_tick as f64) / trip).clamp(0.0, 1.0);
-                let x = x1 + (x2 - x1) * done;
-                let y = y1 + (y2 - y1) * done;
+                let (x, y) = at(message, props.tick);
                 let kind = message.label.split(' ').next().unwrap_or_default().to_ascii_lowercase();
                 html! {
-                    <g key={message.id} class={classes!("flight", kind)} transform={format!("translate({},{})", px(x), px(y))}>
+                    <g key={message.id} class={classes!("flight", kind)} transform={translate(x, y)}>
                         <circle r="5" />
                         <text y="-8">{ &message.label }</text>
                     </g>
                 }
             }) }
         </g>
+    }
+}
+
+/// Where a dot is at this tick, and where it will be at the next delivery.
+type Way = ((f64, f64), (f64, f64));
+
+fn translate(x: f64, y: f64) -> String {
+    format!("translate({},{})", px(x), px(y))
+}
+
+/// Puts every dot of `layer` `fraction` of its way through the hop.
+fn move_dots(layer: &NodeRef, ways: &[Way], fraction: f64) {
+    let mut dot = layer
+        .cast::<web_sys::Element>()
+        .and_then(|g| g.first_element_child());
+    for ((x0, y0), (x1, y1)) in ways {
+        let Some(element) = dot else { return };
+        let _ = element.set_attribute(
+            "transform",
+            &translate(x0 + (x1 - x0) * fraction, y0 + (y1 - y0) * fraction),
+        );
+        dot = element.next_element_sibling();
     }
 }
