@@ -518,9 +518,7 @@ impl Storage {
             .map_err(failed)?
             .await
             .map_err(failed)?;
-        let covered = packed
-            .and_then(|c| js_sys::Reflect::get(&c, &JsValue::from_str("entries")).ok())
-            .and_then(|n| n.as_f64());
+        let covered = packed.and_then(|row| field(&row, "entries")?.as_f64());
         if covered.is_some_and(|n| n > f64::from(from_seq)) {
             packed_store
                 .delete(key)

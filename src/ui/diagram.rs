@@ -464,6 +464,7 @@ pub fn flights(props: &FlightsProps) -> Html {
         .iter()
         .map(|m| (at(m, props.tick), at(m, next)))
         .collect::<Vec<_>>();
+    let drawn = ways.borrow();
     {
         let (layer, frame, ways) = (layer.clone(), frame.clone(), ways.clone());
         use_effect_with(
@@ -504,8 +505,7 @@ pub fn flights(props: &FlightsProps) -> Html {
     }
     html! {
         <g class="flights" aria-hidden="true" ref={layer}>
-            { for props.in_flight.iter().map(|message| {
-                let (x, y) = at(message, props.tick);
+            { for props.in_flight.iter().zip(drawn.iter()).map(|(message, &((x, y), _))| {
                 let kind = message.label.split(' ').next().unwrap_or_default().to_ascii_lowercase();
                 html! {
                     <g key={message.id} class={classes!("flight", kind)} transform={translate(x, y)}>

@@ -163,6 +163,24 @@ test('stepping back shows the previous picture exactly, and a reload keeps the m
   expect(errors).toEqual([]);
 });
 
+test('playing glides a request along its link; pausing puts it back where the moment has it', async ({ page }) => {
+  const errors = watchConsole(page);
+  await open(page);
+  await send(page);
+  const paused = await picture(page);
+  // The dot of the Produce request on its way to the leader (drawn, not announced).
+  const dot = page.getByRole('group', { name: 'Cluster diagram' }).locator('.flights > g').first();
+  const start = await dot.getAttribute('transform');
+  // At 0.25x a hop takes 3.2 s: the dot is seen moving long before the next hop.
+  await page.getByRole('combobox', { name: 'Speed' }).selectOption('0.25');
+  await page.getByRole('button', { name: 'Play' }).click();
+  await expect.poll(() => dot.getAttribute('transform')).not.toBe(start);
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await expect.poll(() => dot.getAttribute('transform')).toBe(start);
+  expect(await picture(page)).toEqual(paused);
+  expect(errors).toEqual([]);
+});
+
 test('bad input shows Kafka\'s error next to the field and changes nothing', async ({ page }) => {
   const errors = watchConsole(page);
   await open(page);
